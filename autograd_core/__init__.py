@@ -1,0 +1,62 @@
+"""autograd_core: scalar automatic differentiation you can read, draw and train with.
+
+Example:
+    >>> import autograd_core as ag
+    >>> a = ag.Value(2.0, label="a")
+    >>> b = ag.Value(-3.0, label="b")
+    >>> y = (a * b + a.tanh()) ** 2 / 2
+    >>> y.backward()
+    >>> round(a.grad, 6), round(b.grad, 6)
+    (14.752122, -10.071945)
+"""
+
+from autograd_core import engine, functional, ops
+from autograd_core.engine import (
+    Value,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+    topological_order,
+)
+from autograd_core.functional import (
+    cos,
+    dot,
+    exp,
+    leaky_relu,
+    log,
+    relu,
+    sigmoid,
+    sin,
+    sqrt,
+    sum,
+    tanh,
+)
+from autograd_core.ops import register_op
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Value",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "topological_order",
+    "register_op",
+    "exp",
+    "log",
+    "sqrt",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "leaky_relu",
+    "sin",
+    "cos",
+    "sum",
+    "dot",
+    "engine",
+    "functional",
+    "ops",
+    "__version__",
+]

@@ -1,0 +1,272 @@
+"""Math that works on numbers *and* on Values.
+
+Each function here looks at its argument: a plain number gives a plain float (with the same
+domain checks and error messages as the graph version), a ``Value`` gives a new node in the
+graph. So the same formula can be evaluated on floats to check a result and on Values to
+differentiate it::
+
+    >>> import autograd_core as ag
+    >>> ag.tanh(0.5)                      # a float
+    0.46211715726000974
+    >>> ag.tanh(ag.Value(0.5)).data       # a node, same number
+    0.46211715726000974
+
+``sum`` and ``dot`` are *n-ary*: summing a thousand terms makes one node with a thousand
+parents, not a chain of a thousand additions. A neuron's ``w·x + b`` is one ``dot`` node.
+"""
+
+from __future__ import annotations
+
+import builtins
+import operator
+from collections.abc import Iterable, Sequence
+from typing import Any, overload
+
+from autograd_core import ops
+from autograd_core.engine import Value, _as_float, _domain_error, _node, apply
+
+__all__ = [
+    "exp",
+    "log",
+    "sqrt",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "leaky_relu",
+    "sin",
+    "cos",
+    "sum",
+    "dot",
+]
+
+
+@overload
+def exp(x: Value) -> Value: ...
+@overload
+def exp(x: float) -> float: ...
+def exp(x: Any) -> Any:
+    """e raised to ``x``.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> ag.exp(0.0), ag.exp(ag.Value(0.0)).data
+        (1.0, 1.0)
+    """
+    return x.exp() if isinstance(x, Value) else apply(ops.EXP, (x,))
+
+
+@overload
+def log(x: Value) -> Value: ...
+@overload
+def log(x: float) -> float: ...
+def log(x: Any) -> Any:
+    """Natural logarithm; ``ValueError`` for x <= 0.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> ag.log(1.0)
+        0.0
+    """
+    return x.log() if isinstance(x, Value) else apply(ops.LOG, (x,))
+
+
+@overload
+def sqrt(x: Value) -> Value: ...
+@overload
+def sqrt(x: float) -> float: ...
+def sqrt(x: Any) -> Any:
+    """Square root; ``ValueError`` for x < 0.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> ag.sqrt(9.0)
+        3.0
+    """
+    return x.sqrt() if isinstance(x, Value) else apply(ops.SQRT, (x,))
+
+
+@overload
+def tanh(x: Value) -> Value: ...
+@overload
+def tanh(x: float) -> float: ...
+def tanh(x: Any) -> Any:
+    """Hyperbolic tangent.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> ag.tanh(0.0)
+        0.0
+    """
+    return x.tanh() if isinstance(x, Value) else apply(ops.TANH, (x,))
+
+
+@overload
+def sigmoid(x: Value) -> Value: ...
+@overload
+def sigmoid(x: float) -> float: ...
+def sigmoid(x: Any) -> Any:
+    """Logistic function 1 / (1 + e**-x), computed without overflow for any finite x.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> ag.sigmoid(0.0), ag.sigmoid(-1000.0)
+        (0.5, 0.0)
+    """
+    return x.sigmoid() if isinstance(x, Value) else apply(ops.SIGMOID, (x,))
+
+
+@overload
+def relu(x: Value) -> Value: ...
+@overload
+def relu(x: float) -> float: ...
+def relu(x: Any) -> Any:
+    """max(0, x); the derivative at 0 is 0 (PyTorch's convention).
+
+    Example:
+        >>> import autograd_core as ag
+        >>> ag.relu(-2.0), ag.relu(3.0)
+        (0.0, 3.0)
+    """
+    return x.relu() if isinstance(x, Value) else apply(ops.RELU, (x,))
+
+
+@overload
+def leaky_relu(x: Value, negative_slope: float = ...) -> Value: ...
+@overload
+def leaky_relu(x: float, negative_slope: float = ...) -> float: ...
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
+    """x for x > 0, ``negative_slope * x`` otherwise.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> ag.leaky_relu(-2.0, 0.1)
+        -0.2
+    """
+    if isinstance(x, Value):
+        return x.leaky_relu(negative_slope)
+    slope = _as_float(negative_slope, "leaky_relu: negative_slope")
+    return apply(ops.LEAKY_RELU.bind(slope), (x,))
+
+
+@overload
+def sin(x: Value) -> Value: ...
+@overload
+def sin(x: float) -> float: ...
+def sin(x: Any) -> Any:
+    """Sine of ``x`` (radians).
+
+    Example:
+        >>> import autograd_core as ag
+        >>> ag.sin(0.0)
+        0.0
+    """
+    return x.sin() if isinstance(x, Value) else apply(ops.SIN, (x,))
+
+
+@overload
+def cos(x: Value) -> Value: ...
+@overload
+def cos(x: float) -> float: ...
+def cos(x: Any) -> Any:
+    """Cosine of ``x`` (radians).
+
+    Example:
+        >>> import autograd_core as ag
+        >>> ag.cos(0.0)
+        1.0
+    """
+    return x.cos() if isinstance(x, Value) else apply(ops.COS, (x,))
+
+
+def sum(values: Iterable[Any]) -> Any:  # noqa: A001 - ag.sum is the library's n-ary sum
+    """Add many terms as **one** node (``Σ``) instead of a chain of additions.
+
+    Numbers among the terms are folded into the node's value; each Value term becomes a parent
+    with local derivative 1. The total is added left to right, exactly as ``a + b + c`` would.
+
+    Args:
+        values: Any iterable of Values and numbers.
+
+    Returns:
+        A Value if any term is a Value, else a float (0.0 for no terms).
+
+    Example:
+        >>> import autograd_core as ag
+        >>> xs = [ag.Value(float(i)) for i in range(1000)]
+        >>> total = ag.sum(x * x for x in xs)
+        >>> len(total.parents), total.data
+        (1000, 332833500.0)
+    """
+    items = values if type(values) is list or type(values) is tuple else list(values)
+    datas: list[float] = []
+    parents: list[Value] = []
+    for item in items:
+        if type(item) is Value or isinstance(item, Value):
+            parents.append(item)
+            datas.append(item.data)
+        else:
+            datas.append(_as_float(item, "sum"))
+    total = builtins.sum(datas, 0.0)
+    if total - total:
+        raise _domain_error(ops.SUM, items, OverflowError("the result is too large for a float"))
+    if not parents:
+        return total
+    return _node(total, ops.SUM, tuple(parents), (1.0,) * len(parents))
+
+
+def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Any:
+    """``bias + Σ ws[i]·xs[i]`` as **one** node (``·``): a neuron's pre-activation.
+
+    Each Value among ``ws``, ``xs`` and ``bias`` becomes a parent: ``ws[i]`` with local
+    derivative ``xs[i]``, ``xs[i]`` with ``ws[i]``, the bias with 1. Numbers (say, the input
+    features of a first layer) are folded in as constants. The sum starts at the bias and adds
+    left to right, like micrograd's neuron, so the value is bit-for-bit the same.
+
+    Args:
+        ws: Weights (Values or numbers).
+        xs: Inputs, as many as ``ws``.
+        bias: Optional Value or number added to the sum.
+
+    Returns:
+        A Value if any operand is a Value, else a float.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> w = [ag.Value(0.5), ag.Value(-1.0)]
+        >>> out = ag.dot(w, [2.0, 3.0], bias=ag.Value(0.25))
+        >>> out.backward()
+        >>> out.data, [wi.grad for wi in w]
+        (-1.75, [2.0, 3.0])
+    """
+    ws = ws if type(ws) is list or type(ws) is tuple else list(ws)
+    xs = xs if type(xs) is list or type(xs) is tuple else list(xs)
+    if len(ws) != len(xs):
+        raise ValueError(f"dot: ws and xs must have the same length, got {len(ws)} and {len(xs)}")
+    wd = [w.data if isinstance(w, Value) else _as_float(w, "dot") for w in ws]
+    xd = [x.data if isinstance(x, Value) else _as_float(x, "dot") for x in xs]
+    if bias is None:
+        bd = 0.0
+    elif isinstance(bias, Value):
+        bd = bias.data
+    else:
+        bd = _as_float(bias, "dot: bias")
+    total = builtins.sum(map(operator.mul, wd, xd), bd)
+    if total - total:
+        operands = [*ws, *xs] + ([] if bias is None else [bias])
+        raise _domain_error(ops.DOT, operands, OverflowError("the result is too large for a float"))
+    parents: list[Value] = []
+    partials: list[float] = []
+    for w, x in zip(ws, xd):
+        if isinstance(w, Value):
+            parents.append(w)
+            partials.append(x)
+    for x, w in zip(xs, wd):
+        if isinstance(x, Value):
+            parents.append(x)
+            partials.append(w)
+    if isinstance(bias, Value):
+        parents.append(bias)
+        partials.append(1.0)
+    if not parents:
+        return total
+    return _node(total, ops.DOT, tuple(parents), tuple(partials))

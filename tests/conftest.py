@@ -1,0 +1,23 @@
+"""Shared test set-up: hypothesis profiles and the PyTorch requirement in CI."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+# No per-example deadline: timings on a shared 2-core machine are not what these tests check.
+settings.register_profile("default", deadline=None)
+settings.register_profile(
+    "ci", deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "default")
+
+
+def require_torch():  # type: ignore[no-untyped-def]
+    """Import torch, or skip; in CI (CI=true) a missing torch is a failure, not a skip."""
+    if os.environ.get("CI") == "true":
+        import torch  # noqa: F401 - CI installs torch==2.13.0; its absence must fail loudly
+
+    return pytest.importorskip("torch")

@@ -1,0 +1,401 @@
+"""The Value node, its operators, backward, grad modes and memory behaviour."""
+
+from __future__ import annotations
+
+import fractions
+import gc
+import math
+import threading
+import weakref
+
+import pytest
+
+import autograd_core as ag
+from autograd_core import Value
+
+
+# -- construction ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [2, 2.0, fractions.Fraction(1, 4), -0.0, 10**20])
+def test_value_accepts_real_numbers_as_float(raw: object) -> None:
+    v = Value(raw)
+    assert type(v.data) is float
+    assert v.data == float(raw)  # type: ignore[arg-type]
+    assert v.grad == 0.0 and v.parents == () and v.partials == () and v.op is None
+
+
+def test_value_accepts_numpy_scalars() -> None:
+    np = pytest.importorskip("numpy")
+    v = Value(np.float32(1.5))
+    assert type(v.data) is float and v.data == 1.5
+    assert (np.float64(2.0) * v).data == 3.0  # numpy defers to Value.__rmul__
+    assert type(np.float64(2.0) * v) is Value
+
+
+@pytest.mark.parametrize("bad", ["1.0", None, 1 + 2j, [1.0], True, Value])
+def test_value_rejects_non_real(bad: object) -> None:
+    with pytest.raises(TypeError, match="Value: expected a real number"):
+        Value(bad)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_value_rejects_non_finite(bad: float) -> None:
+    with pytest.raises(ValueError, match="finite"):
+        Value(bad)
+
+
+def test_value_rejects_value_and_huge_int() -> None:
+    with pytest.raises(TypeError, match="use its .data"):
+        Value(Value(1.0))
+    with pytest.raises(OverflowError, match="too large"):
+        Value(10**400)
+
+
+def test_label_must_be_str() -> None:
+    with pytest.raises(TypeError, match="label"):
+        Value(1.0, label=3)  # type: ignore[arg-type]
+
+
+def test_repr() -> None:
+    assert repr(Value(2.0, label="a")) == "Value(data=2.0, grad=0.0, label='a')"
+    assert repr(Value(-1)) == "Value(data=-1.0, grad=0.0)"
+
+
+def test_slots_no_dict() -> None:
+    v = Value(1.0)
+    assert not hasattr(v, "__dict__")
+    with pytest.raises(AttributeError):
+        v.colour = "red"  # type: ignore[attr-defined]
+
+
+def test_identity_semantics() -> None:
+    a, b = Value(1.0), Value(1.0)
+    assert a != b and a == a
+    assert len({a, b, a}) == 2
+    with pytest.raises(TypeError):
+        _ = a < b  # type: ignore[operator]
+
+
+# -- operators ---------------------------------------------------------------------------------
+
+
+def test_the_readme_example_against_closed_form() -> None:
+    a = Value(2.0, label="a")
+    b = Value(-3.0, label="b")
+    y = (a * b + a.tanh()) ** 2 / 2
+    y.backward()
+    u = 2.0 * -3.0 + math.tanh(2.0)
+    assert y.data == pytest.approx(u * u / 2, rel=1e-15)
+    assert a.grad == pytest.approx(u * (-3.0 + 1 - math.tanh(2.0) ** 2), rel=1e-14)
+    assert b.grad == pytest.approx(u * 2.0, rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        (lambda x: x + 2, 5.0),
+        (lambda x: 2 + x, 5.0),
+        (lambda x: x - 2, 1.0),
+        (lambda x: 2 - x, -1.0),
+        (lambda x: x * 2, 6.0),
+        (lambda x: 2 * x, 6.0),
+        (lambda x: x / 2, 1.5),
+        (lambda x: 6 / x, 2.0),
+        (lambda x: x**2, 9.0),
+        (lambda x: 2**x, 8.0),
+        (lambda x: x ** Value(2.0), 9.0),
+        (lambda x: -x, -3.0),
+        (lambda x: +x, 3.0),
+        (lambda x: abs(-x), 3.0),
+    ],
+)
+def test_operators_with_numbers_on_either_side(expr, expected: float) -> None:  # type: ignore[no-untyped-def]
+    x = Value(3.0)
+    out = expr(x)
+    assert isinstance(out, Value)
+    assert out.data == expected
+
+
+def test_operands_keep_operand_order() -> None:
+    x = Value(3.0, label="x")
+    out = 2.0 - x
+    assert out.parents[1] is x
+    assert out.parents[0].data == 2.0 and out.parents[0].is_leaf
+    assert out.partials == (1.0, -1.0)
+
+
+@pytest.mark.parametrize("bad", ["2", None, [1.0], 1j, True])
+def test_unsupported_operands_raise_type_error(bad: object) -> None:
+    x = Value(1.0)
+    for op in ("__add__", "__sub__", "__mul__", "__truediv__", "__pow__"):
+        with pytest.raises(TypeError):
+            getattr(x, op)(bad) if False else eval_binary(op, x, bad)
+
+
+def eval_binary(name: str, x: Value, other: object) -> object:
+    import operator
+
+    fn = {
+        "__add__": operator.add,
+        "__sub__": operator.sub,
+        "__mul__": operator.mul,
+        "__truediv__": operator.truediv,
+        "__pow__": operator.pow,
+    }[name]
+    return fn(x, other)
+
+
+def test_reflected_unsupported_operands_raise_type_error() -> None:
+    x = Value(1.0)
+    with pytest.raises(TypeError):
+        _ = "a" * x  # type: ignore[operator]
+    with pytest.raises(TypeError):
+        _ = None + x  # type: ignore[operator]
+
+
+# -- backward ----------------------------------------------------------------------------------
+
+
+def test_reuse_accumulates() -> None:
+    a = Value(1.0)
+    b = a + a
+    c = b + b
+    c.backward()
+    assert a.grad == 4.0
+    assert b.grad == 2.0
+
+
+def test_backward_twice_doubles_leaves_exactly() -> None:
+    a = Value(0.7, label="a")
+    b = Value(-1.3, label="b")
+    y = (a * b).tanh() + a.exp() * b
+    y.backward()
+    ga, gb = a.grad, b.grad
+    inner = y.parents[0]
+    g_inner = inner.grad
+    y.backward()
+    assert a.grad == 2 * ga and b.grad == 2 * gb
+    assert inner.grad == g_inner  # non-leaf nodes hold this pass's gradient
+
+
+def test_backward_seed_gradient() -> None:
+    x = Value(3.0)
+    y = x * x
+    y.backward(gradient=0.5)
+    assert x.grad == 3.0
+    assert y.grad == 0.5
+
+
+@pytest.mark.parametrize("bad", [math.nan, "1", None])
+def test_backward_rejects_bad_seed(bad: object) -> None:
+    y = Value(2.0) * 3
+    with pytest.raises((TypeError, ValueError), match="backward: gradient"):
+        y.backward(bad)  # type: ignore[arg-type]
+
+
+def test_backward_on_leaf_accumulates() -> None:
+    x = Value(1.0)
+    x.backward()
+    x.backward()
+    assert x.grad == 2.0
+
+
+def test_topological_order_parents_first() -> None:
+    a = Value(1.0)
+    b = a * 2
+    c = b + a
+    d = c * b
+    order = ag.topological_order(d)
+    pos = {id(n): i for i, n in enumerate(order)}
+    assert order[-1] is d
+    assert len(order) == len({id(n) for n in order})
+    for node in order:
+        for p in node.parents:
+            assert pos[id(p)] < pos[id(node)]
+
+
+@pytest.mark.slow
+def test_million_node_chain() -> None:
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(1_000_000):
+        y = y + x
+    y.backward()
+    assert x.grad == 1_000_001.0
+    assert y.data == 1_000_001.0
+
+
+def test_deep_chain_has_no_recursion_limit() -> None:
+    x = Value(0.5)
+    y = x
+    for _ in range(50_000):
+        y = y.tanh() * 1.0001
+    y.backward()
+    assert math.isfinite(x.grad)
+    assert len(ag.topological_order(y)) > 100_000
+
+
+def test_detach_cuts_the_graph() -> None:
+    x = Value(3.0, label="x")
+    d = x.detach()
+    assert d is not x and d.data == 3.0 and d.label == "x" and d.is_leaf
+    y = x * d
+    y.backward()
+    assert x.grad == 3.0
+    assert d.grad == 3.0
+
+
+# -- grad mode ---------------------------------------------------------------------------------
+
+
+def test_no_grad_context_builds_no_graph() -> None:
+    w = Value(2.0)
+    with ag.no_grad():
+        y = w * 3 + w.tanh()
+        assert not ag.is_grad_enabled()
+    assert ag.is_grad_enabled()
+    assert y.parents == () and y.op is None
+    assert y.data == 6.0 + math.tanh(2.0)
+    z = w * 3
+    assert z.parents[0] is w
+
+
+def test_no_grad_nests_and_enable_grad_reenables() -> None:
+    ng = ag.no_grad()
+    with ng:
+        with ng:
+            with ag.enable_grad():
+                y = Value(1.0) * 2
+                assert ag.is_grad_enabled()
+            assert not ag.is_grad_enabled()
+        assert not ag.is_grad_enabled()
+    assert ag.is_grad_enabled()
+    assert len(y.parents) == 2
+
+
+def test_no_grad_decorator_and_exception_safety() -> None:
+    @ag.no_grad()
+    def evaluate(w: Value) -> Value:
+        assert not ag.is_grad_enabled()
+        return w * 2
+
+    assert evaluate(Value(1.0)).parents == ()
+    assert ag.is_grad_enabled()
+    with pytest.raises(RuntimeError), ag.no_grad():
+        raise RuntimeError
+    assert ag.is_grad_enabled()
+
+
+def test_set_grad_enabled() -> None:
+    with ag.set_grad_enabled(False):
+        assert (Value(1.0) + 1).parents == ()
+    with ag.set_grad_enabled(True):
+        assert len((Value(1.0) + 1).parents) == 2
+
+
+def test_no_grad_is_per_thread() -> None:
+    inside = threading.Event()
+    checked = threading.Event()
+    seen: dict[str, object] = {}
+
+    def worker() -> None:
+        with ag.no_grad():
+            inside.set()
+            checked.wait(5)
+            seen["worker"] = (Value(1.0) * 2).parents
+
+    t = threading.Thread(target=worker)
+    t.start()
+    inside.wait(5)
+    seen["main"] = len((Value(1.0) * 2).parents)  # the worker's no_grad must not leak here
+    checked.set()
+    t.join(5)
+    assert seen == {"main": 2, "worker": ()}
+
+
+def test_no_grad_functional_sum_and_dot() -> None:
+    w = [Value(1.0), Value(2.0)]
+    with ag.no_grad():
+        s = ag.sum(w)
+        d = ag.dot(w, [1.0, 1.0], bias=w[0])
+    assert s.parents == () and d.parents == ()
+    assert (s.data, d.data) == (3.0, 4.0)
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "exc", "pattern"),
+    [
+        (lambda a: a.log(), ValueError, r"log: log is defined only for x > 0; got x=0\.0 \(Value 'a'\)"),
+        (lambda a: (a - 1).sqrt(), ValueError, r"sqrt: .*x >= 0; got x=-1\.0"),
+        (lambda a: 1 / a, ZeroDivisionError, r"div: division by zero; got a=1\.0, b=0\.0 \(Value 'a'\)"),
+        (lambda a: a / a, ZeroDivisionError, r"div: division by zero.*'a'"),
+        (lambda a: a**-1, ZeroDivisionError, r"pow_const\(exponent=-1\.0\): 0 cannot be raised to a negative power; got base=0\.0 \(Value 'a'\)"),
+        (lambda a: (a - 2) ** 0.5, ValueError, r"pow_const.*negative base needs an integer exponent.*base=-2\.0"),
+        (lambda a: (a + 10) ** 400, OverflowError, r"pow_const.*too large.*base=10\.0"),
+        (lambda a: (a + 1000).exp(), OverflowError, r"exp: .*too large.*x=1000\.0"),
+        (lambda a: (a + 1e200) * 1e200, OverflowError, r"mul: .*too large"),
+        (lambda a: (a - 2) ** Value(3.0, label="n"), ValueError, r"pow: .*exponent is undefined for a negative base.*; got base=-2\.0, exponent=3\.0 \(Value 'n'\)"),
+        (lambda a: a ** Value(-1.0), ZeroDivisionError, r"pow: 0 cannot be raised to a negative power"),
+    ],
+)
+def test_domain_errors_name_op_value_and_label(make, exc, pattern) -> None:  # type: ignore[no-untyped-def]
+    a = Value(0.0, label="a")
+    with pytest.raises(exc, match=pattern):
+        make(a)
+
+
+def test_float_functions_raise_the_same_errors() -> None:
+    with pytest.raises(ValueError, match=r"log: .*got x=-1\.0"):
+        ag.log(-1.0)
+    with pytest.raises(ValueError, match=r"sqrt: .*got x=-4\.0"):
+        ag.sqrt(-4)
+    with pytest.raises(OverflowError, match=r"exp: .*x=800\.0"):
+        ag.exp(800)
+
+
+def test_negative_base_pow_is_fine_without_grad() -> None:
+    with ag.no_grad():
+        assert (Value(-2.0) ** Value(3.0)).data == -8.0
+
+
+def test_nan_operand_rejected() -> None:
+    with pytest.raises(ValueError, match="finite"):
+        _ = Value(1.0) * math.nan
+
+
+# -- memory ------------------------------------------------------------------------------------
+
+
+def test_graph_is_freed_by_refcounting_alone() -> None:
+    gc.collect()
+    gc.disable()
+    try:
+        x = Value(0.5, label="x")
+        w = Value(-1.0, label="w")
+        h = ag.sum([(x * w).tanh(), x**2, ag.dot([w], [x], bias=1.0).relu(), 2 ** x.sigmoid()])
+        y = h * h
+        y.backward()
+        refs = [weakref.ref(n) for n in ag.topological_order(y)]
+        assert len(refs) > 10
+        del x, w, h, y
+        assert [r for r in refs if r() is not None] == []
+    finally:
+        gc.enable()
+
+
+def test_no_grad_results_do_not_keep_inputs_alive() -> None:
+    gc.disable()
+    try:
+        x = Value(1.0)
+        with ag.no_grad():
+            y = x * 2
+        ref = weakref.ref(x)
+        del x
+        assert ref() is None
+        assert y.data == 2.0
+    finally:
+        gc.enable()
