@@ -212,6 +212,15 @@ class Value:
         leaf.partials = _EMPTY
         return leaf
 
+    def draw(self, **options: Any) -> Any:
+        """The graph that produced this node as a ``graphviz.Digraph`` (SVG inline in Jupyter).
+
+        Shorthand for ``autograd_core.viz.draw_graph(self, **options)``; see there for options.
+        """
+        from autograd_core.viz import draw_graph  # viz is a higher layer: import on use
+
+        return draw_graph(self, **options)
+
     # -- the chain rule ---------------------------------------------------------------------
 
     def backward(self, gradient: float = 1.0) -> None:
