@@ -265,8 +265,8 @@ def topological_order(root: Value) -> list[Value]:
         >>> import autograd_core as ag
         >>> a = ag.Value(1.0, label="a")
         >>> b = a * 2
-        >>> [n.label or n.op.name for n in ag.topological_order(b + a)]
-        ['a', '', 'mul', 'add']
+        >>> [n.label or (n.op.name if n.op else n.data) for n in ag.topological_order(b + a)]
+        ['a', 2.0, 'mul', 'add']
     """
     order: list[Value] = []
     expanded = set()

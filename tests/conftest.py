@@ -21,3 +21,13 @@ def require_torch():  # type: ignore[no-untyped-def]
         import torch  # noqa: F401 - CI installs torch==2.13.0; its absence must fail loudly
 
     return pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="session")
+def torch():  # type: ignore[no-untyped-def]
+    """The torch module (float64 cross-checks); see ``require_torch`` for CI behaviour.
+
+    Use it as a test argument: ``def test_x(torch): ...``, or import ``require_torch`` with
+    ``from tests.conftest import require_torch`` (tests/ is a package).
+    """
+    return require_torch()

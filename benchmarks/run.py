@@ -1,0 +1,208 @@
+"""Run every benchmark against the reference libraries and write ``docs/benchmarks.md``.
+
+Usage: ``python -m benchmarks.run`` (what ``make bench`` does), or ``--smoke`` for a quick
+run with tiny sizes that checks the harness works (used by the test-suite; no targets).
+
+Each measurement runs in a fresh Python process; the libraries being compared take turns
+(ag, micrograd, ag, micrograd, ...), and the table reports medians over all timed runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Measurement:
+    workload: str
+    lib: str
+    n: int
+    repeats: int
+    times: list[float] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+
+def measure(workload: str, lib: str, n: int, repeats: int) -> tuple[list[float], dict[str, Any]]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.workloads",
+        workload,
+        lib,
+        "--n",
+        str(n),
+        "--repeats",
+        str(repeats),
+    ]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result["times"], result["extra"]
+
+
+def compare(
+    workload: str, libs: list[str], n: int, repeats: int, rounds: int
+) -> dict[str, Measurement]:
+    """Alternate the libraries over ``rounds`` fresh processes each."""
+    results = {lib: Measurement(workload, lib, n, repeats) for lib in libs}
+    for _ in range(rounds):
+        for lib in libs:
+            times, extra = measure(workload, lib, n, repeats)
+            results[lib].times.extend(times)
+            results[lib].extra = extra
+    return results
+
+
+def available(module: str) -> bool:
+    try:
+        importlib.metadata.version(module)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def fmt_time(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, no targets, no docs")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args(argv)
+
+    smoke = args.smoke
+    have_micrograd = available("micrograd")
+    refs = ["micrograd"] if have_micrograd else []
+    if not smoke and not have_micrograd:
+        print("micrograd is not installed: pip install -r benchmarks/requirements.txt")
+        return 2
+
+    rows: list[tuple[str, str, str, str]] = []  # workload, result, target, met
+    all_met = True
+
+    def add(name: str, result: str, target: str, met: bool | None) -> None:
+        nonlocal all_met
+        mark = "" if met is None else ("yes" if met else "**no**")
+        if met is False:
+            all_met = False
+        rows.append((name, result, target, mark))
+        print(f"{name:<58} {result:<44} {target:<14} {mark}", flush=True)
+
+    # moons demo step, engine path
+    n_moons = 8 if smoke else 100
+    res = compare("moons_engine", ["ag", *refs], n_moons, 1 if smoke else 3, 1 if smoke else 3)
+    ag_t = res["ag"].median
+    if refs:
+        mg_t = res["micrograd"].median
+        ratio = mg_t / ag_t
+        add(
+            "moons step, engine path (plain Value ops)",
+            f"{fmt_time(ag_t)} vs micrograd {fmt_time(mg_t)}: **{ratio:.1f}×**",
+            "≥ 6×",
+            None if smoke else ratio >= 6,
+        )
+    else:
+        add("moons step, engine path (plain Value ops)", fmt_time(ag_t), "≥ 6×", None)
+
+    # bytes per node
+    n_mem = 1000 if smoke else 100_000
+    mem = compare("bytes_per_node", ["ag", *refs], n_mem, 1, 1)
+    ag_b = mem["ag"].extra["bytes_per_node"]
+    ref_b = f" (micrograd: {mem['micrograd'].extra['bytes_per_node']:.0f})" if refs else ""
+    add(
+        "bytes per node, `x * 2.0 + 1.0` over 100k inputs",
+        f"**{ag_b:.0f} B**{ref_b}",
+        "≤ 150",
+        None if smoke else ag_b <= 150,
+    )
+
+    # chains
+    small, big = (1000, 10_000) if smoke else (100_000, 1_000_000)
+    c_small = compare("chain", ["ag"], small, 1, 1 if smoke else 3)["ag"].median
+    c_big = compare("chain", ["ag"], big, 1, 1 if smoke else 3)["ag"].median
+    scale = c_big / c_small
+    add(
+        f"chain of {big:,} nodes, build + backward",
+        f"{fmt_time(c_big)}; time({big:,}) / time({small:,}) = **{scale:.1f}**",
+        "≤ 12",
+        None if smoke else scale <= 12,
+    )
+
+    # wide sum
+    w_small = compare("wide_sum", ["ag"], small, 1, 1 if smoke else 3)["ag"].median
+    w_big = compare("wide_sum", ["ag"], big, 1, 1 if smoke else 3)["ag"].median
+    add(
+        f"`ag.sum` over {big:,} products, backward",
+        f"{fmt_time(w_big)}; ×{w_big / w_small:.1f} for ×10 terms",
+        "linear",
+        None if smoke else w_big / w_small <= 12,
+    )
+
+    if smoke:
+        print("smoke run complete")
+        return 0
+
+    write_docs(args.out, rows)
+    print(f"wrote {args.out.relative_to(ROOT)}")
+    return 0 if all_met else 1
+
+
+def write_docs(path: Path, rows: list[tuple[str, str, str, str]]) -> None:
+    today = dt.date.today().isoformat()
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench` (`python -m benchmarks.run`); do not edit by hand.",
+        "Every measurement runs in a fresh process, the libraries take turns, and the table",
+        "shows medians.",
+        "",
+        f"- date: {today}",
+        f"- machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        f"- Python {platform.python_version()}; autograd-core {version('autograd-core')}; "
+        f"micrograd {version('micrograd')}; torch {version('torch')}",
+        "",
+        "| workload | result | target | met |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
