@@ -200,20 +200,30 @@ def sum(values: Iterable[Any]) -> Any:  # noqa: A001 - ag.sum is the library's n
         (1000, 332833500.0)
     """
     items = values if type(values) is list or type(values) is tuple else list(values)
-    datas: list[float] = []
-    parents: list[Value] = []
-    for item in items:
-        if type(item) is Value or isinstance(item, Value):
-            parents.append(item)
-            datas.append(item.data)
-        else:
-            datas.append(_as_float(item, "sum"))
+    datas = [v.data for v in items if type(v) is Value]
+    if len(datas) == len(items):  # all terms are Values: the usual case in a loss
+        parents = tuple(items)
+    else:
+        datas, parents = _split_terms(items)
     total = builtins.sum(datas, 0.0)
     if total - total:
         raise _domain_error(ops.SUM, items, OverflowError("the result is too large for a float"))
     if not parents:
         return total
-    return _node(total, ops.SUM, tuple(parents), (1.0,) * len(parents))
+    return _node(total, ops.SUM, parents, (1.0,) * len(parents))
+
+
+def _split_terms(items: Sequence[Any]) -> tuple[list[float], tuple[Value, ...]]:
+    """Data of every term, and the terms that are Values (numbers are checked and folded)."""
+    datas: list[float] = []
+    parents: list[Value] = []
+    for item in items:
+        if isinstance(item, Value):
+            parents.append(item)
+            datas.append(item.data)
+        else:
+            datas.append(_as_float(item, "sum"))
+    return datas, tuple(parents)
 
 
 def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Any:
@@ -240,38 +250,57 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Any:
         >>> out.data, [wi.grad for wi in w]
         (-1.75, [2.0, 3.0])
     """
-    ws = ws if type(ws) is list or type(ws) is tuple else list(ws)
-    xs = xs if type(xs) is list or type(xs) is tuple else list(xs)
-    if len(ws) != len(xs):
-        raise ValueError(f"dot: ws and xs must have the same length, got {len(ws)} and {len(xs)}")
-    wd = [w.data if isinstance(w, Value) else _as_float(w, "dot") for w in ws]
-    xd = [x.data if isinstance(x, Value) else _as_float(x, "dot") for x in xs]
+    if type(ws) is not list and type(ws) is not tuple:
+        ws = list(ws)
+    if type(xs) is not list and type(xs) is not tuple:
+        xs = list(xs)
+    n = len(ws)
+    if len(xs) != n:
+        raise ValueError(f"dot: ws and xs must have the same length, got {n} and {len(xs)}")
+    # The hot path of every neuron, so the two common shapes are spelled out: weights that are
+    # all Values times inputs that are all Values (a hidden layer) or all floats (raw features).
+    wd = [w.data for w in ws if type(w) is Value]
+    xd = [x.data for x in xs if type(x) is Value]
+    parents: tuple[Value, ...]
+    partials: tuple[float, ...]
+    if len(wd) == n and len(xd) == n:
+        parents = (*ws, *xs)
+        partials = (*xd, *wd)
+    elif len(wd) == n and not xd and all(type(x) is float for x in xs):
+        xd = xs if type(xs) is list else list(xs)
+        parents = tuple(ws)
+        partials = tuple(xd)
+    else:
+        wd, xd, parents, partials = _dot_general(ws, xs)
     if bias is None:
         bd = 0.0
-    elif isinstance(bias, Value):
+    elif type(bias) is Value or isinstance(bias, Value):
         bd = bias.data
+        parents += (bias,)
+        partials += (1.0,)
     else:
         bd = _as_float(bias, "dot: bias")
     total = builtins.sum(map(operator.mul, wd, xd), bd)
-    if total - total:
+    if total - total:  # overflow, or a non-finite float among the inputs
+        for x in (*wd, *xd):
+            _as_float(x, "dot")
         operands = [*ws, *xs] + ([] if bias is None else [bias])
         raise _domain_error(ops.DOT, operands, OverflowError("the result is too large for a float"))
-    parents: list[Value] = []
-    partials: list[float] = []
-    for w, x in zip(ws, xd):
-        if isinstance(w, Value):
-            parents.append(w)
-            partials.append(x)
-    for x, w in zip(xs, wd):
-        if isinstance(x, Value):
-            parents.append(x)
-            partials.append(w)
-    if isinstance(bias, Value):
-        parents.append(bias)
-        partials.append(1.0)
     if not parents:
         return total
-    return _node(total, ops.DOT, tuple(parents), tuple(partials))
+    return _node(total, ops.DOT, parents, partials)
+
+
+def _dot_general(
+    ws: Sequence[Any], xs: Sequence[Any]
+) -> tuple[list[float], list[float], tuple[Value, ...], tuple[float, ...]]:
+    """dot's operands in any mix of Values and numbers: data, parents and their partials."""
+    wd = [w.data if isinstance(w, Value) else _as_float(w, "dot: ws") for w in ws]
+    xd = [x.data if isinstance(x, Value) else _as_float(x, "dot: xs") for x in xs]
+    # The partner of w[i] is x[i] and vice versa; only Values become parents.
+    pairs = [(w, x) for w, x in zip(ws, xd) if isinstance(w, Value)]
+    pairs += [(x, w) for x, w in zip(xs, wd) if isinstance(x, Value)]
+    return wd, xd, tuple(p for p, _ in pairs), tuple(d for _, d in pairs)
 
 
 class GradcheckError(AssertionError):
