@@ -402,7 +402,12 @@ def _pow_partials(out: Any, x: Any, y: Any) -> tuple[Any, Any]:
 
 
 def _pow_const_partials(out: Any, x: Any, c: float) -> tuple[Any]:
-    return (_pow_base_partial(x, c),)
+    # The exponent is a plain float here, so the edge cases need only x's data.
+    if c == 0.0:
+        return (0.0,)
+    if c < 1.0 and data(x) == 0.0:
+        return (_INF,)
+    return (c * x ** (c - 1.0),)
 
 
 def _sqrt_partials(out: Any, x: Any) -> tuple[Any]:

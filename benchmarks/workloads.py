@@ -24,6 +24,15 @@ from typing import Any
 
 
 def value_class(lib: str) -> Any:
+    if lib == "torch":
+        import torch
+
+        torch.set_num_threads(1)  # scalar ops: threads only add overhead
+
+        def scalar(x: float) -> Any:
+            return torch.tensor(float(x), dtype=torch.float64, requires_grad=True)
+
+        return scalar
     if lib == "ag":
         from autograd_core import Value
 
@@ -122,15 +131,15 @@ def moons_engine(lib: str, repeats: int, n: int) -> dict[str, Any]:
         reg_loss = 1e-4 * sum(p * p for p in params)
         loss = data_loss + reg_loss
         for p in params:
-            p.grad = 0.0
+            p.grad = None if lib == "torch" else 0.0
         loss.backward()
         lr = 1.0 - 0.9 * k / 100
         for p in params:
             p.data -= lr * p.grad
         times.append(time.perf_counter() - t0)
-        losses.append(loss.data)
+        losses.append(loss.item() if lib == "torch" else loss.data)
         del loss, data_loss, reg_loss, scores, inputs
-    return {"times": times, "extra": {"final_loss": losses[-1]}}
+    return {"times": times, "extra": {"final_loss": float(losses[-1])}}
 
 
 # -- memory and scale -------------------------------------------------------------------------
