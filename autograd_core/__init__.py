@@ -10,7 +10,7 @@ Example:
     (14.752122, -10.071945)
 """
 
-from autograd_core import engine, functional, ops
+from autograd_core import data, engine, functional, losses, nn, ops, optim, training, viz
 from autograd_core.engine import (
     Value,
     enable_grad,
@@ -58,5 +58,11 @@ __all__ = [
     "engine",
     "functional",
     "ops",
+    "optim",
+    "viz",
+    "nn",
+    "losses",
+    "data",
+    "training",
     "__version__",
 ]

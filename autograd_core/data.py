@@ -1,0 +1,329 @@
+"""Small data sets to train on, and a way to walk through them in batches.
+
+A learner needs data whose answer is known: two half moons that no straight line separates, a
+ring inside a ring, the four points of XOR, spiral arms, a noisy straight line. Each generator
+here is a few lines of plain Python with its own ``random.Random(seed)``, so
+
+* the same seed gives the same points on every machine and Python version (Python documents
+  ``random.Random`` with an integer seed as reproducible), and
+* nothing else in the program can disturb it: a generator never touches the global ``random``
+  state, and seeding the global state does not change its output.
+
+Every classification set returns ``(X, y)`` with ``X`` a list of feature lists and ``y`` a list
+of class indices ``0, 1, ...`` (the convention of ``cross_entropy`` and of scikit-learn).
+``training.fit`` turns 0/1 labels into the −1/+1 that ``hinge_loss`` wants by itself.
+``make_linear`` returns float targets for regression.
+
+``batches`` cuts a data set into mini-batches, optionally in a seeded shuffled order: the
+difference between full-batch, mini-batch and stochastic gradient descent is only its
+``batch_size``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
+__all__ = [
+    "make_moons",
+    "make_circles",
+    "make_xor",
+    "make_spiral",
+    "make_linear",
+    "batches",
+]
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+def make_moons(
+    n_samples: int = 100, noise: float = 0.1, seed: int | None = None
+) -> tuple[list[list[float]], list[int]]:
+    """Two interleaving half circles: the data set of micrograd's demo.
+
+    The upper moon (class 0) is ``(cos t, sin t)`` and the lower one (class 1) is
+    ``(1 − cos t, 0.5 − sin t)`` for ``t`` evenly spaced over ``[0, π]``; Gaussian noise of
+    standard deviation ``noise`` is added to each coordinate and the points are shuffled.
+    No straight line separates the classes, so a model needs a hidden layer.
+
+    Args:
+        n_samples: Number of points; the upper moon gets ``n_samples // 2`` of them.
+        noise: Standard deviation of the noise added to each coordinate.
+        seed: Seed of the generator; ``None`` for a different data set on every call.
+
+    Returns:
+        ``(X, y)``: ``n_samples`` points ``[x0, x1]`` and their classes (0 or 1).
+
+    Example:
+        >>> from autograd_core import data
+        >>> X, y = data.make_moons(100, noise=0.1, seed=1337)
+        >>> len(X), len(X[0]), sorted(set(y)), y.count(1)
+        (100, 2, [0, 1], 50)
+        >>> data.make_moons(100, noise=0.1, seed=1337) == (X, y)
+        True
+    """
+    _check_count(n_samples, "make_moons", minimum=2)
+    _check_noise(noise, "make_moons")
+    rng = random.Random(seed)
+    upper = n_samples // 2
+    lower = n_samples - upper
+    points: list[tuple[list[float], int]] = []
+    for i in range(upper):
+        t = math.pi * i / max(upper - 1, 1)
+        points.append(([math.cos(t), math.sin(t)], 0))
+    for i in range(lower):
+        t = math.pi * i / max(lower - 1, 1)
+        points.append(([1.0 - math.cos(t), 0.5 - math.sin(t)], 1))
+    return _noisy_shuffled(points, noise, rng)
+
+
+def make_circles(
+    n_samples: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int | None = None
+) -> tuple[list[list[float]], list[int]]:
+    """A ring of radius 1 (class 0) around a ring of radius ``factor`` (class 1).
+
+    Separable by a circle but not by a line.
+
+    Args:
+        n_samples: Number of points; the outer ring gets ``n_samples // 2`` of them.
+        noise: Standard deviation of the noise added to each coordinate.
+        factor: Radius of the inner ring, strictly between 0 and 1.
+        seed: Seed of the generator; ``None`` for a different data set on every call.
+
+    Returns:
+        ``(X, y)``: points ``[x0, x1]`` and their classes (0 outer, 1 inner).
+
+    Example:
+        >>> from autograd_core import data
+        >>> X, y = data.make_circles(8, noise=0.0, seed=0)
+        >>> sorted(round(x0 * x0 + x1 * x1, 6) for x0, x1 in X)  # squared radii
+        [0.25, 0.25, 0.25, 0.25, 1.0, 1.0, 1.0, 1.0]
+    """
+    _check_count(n_samples, "make_circles", minimum=2)
+    _check_noise(noise, "make_circles")
+    if not 0.0 < factor < 1.0:
+        raise ValueError(f"make_circles: factor must be between 0 and 1, got {factor!r}")
+    rng = random.Random(seed)
+    outer = n_samples // 2
+    inner = n_samples - outer
+    points: list[tuple[list[float], int]] = []
+    for count, radius, label in ((outer, 1.0, 0), (inner, factor, 1)):
+        for i in range(count):
+            # endpoint excluded: 0 and 2π are the same point of a circle
+            t = 2.0 * math.pi * i / count
+            points.append(([radius * math.cos(t), radius * math.sin(t)], label))
+    return _noisy_shuffled(points, noise, rng)
+
+
+def make_xor(
+    n_samples: int = 4, noise: float = 0.0, seed: int | None = None
+) -> tuple[list[list[float]], list[int]]:
+    """The XOR problem: class 1 when exactly one of the two inputs is 1.
+
+    The points cycle through the corners ``(0,0), (0,1), (1,0), (1,1)`` (classes 0, 1, 1, 0),
+    in that order, so the default is exactly the four points of the classic example. With
+    ``noise > 0`` each coordinate gets Gaussian noise, which makes larger, fuzzier sets.
+
+    Args:
+        n_samples: Number of points (4 gives each corner once).
+        noise: Standard deviation of the noise added to each coordinate.
+        seed: Seed of the noise generator (irrelevant when ``noise`` is 0).
+
+    Returns:
+        ``(X, y)``: points ``[x0, x1]`` and their classes.
+
+    Example:
+        >>> from autograd_core import data
+        >>> data.make_xor()
+        ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
+    """
+    _check_count(n_samples, "make_xor", minimum=1)
+    _check_noise(noise, "make_xor")
+    rng = random.Random(seed)
+    corners = ((0.0, 0.0, 0), (0.0, 1.0, 1), (1.0, 0.0, 1), (1.0, 1.0, 0))
+    features: list[list[float]] = []
+    labels: list[int] = []
+    for i in range(n_samples):
+        a, b, label = corners[i % 4]
+        if noise:
+            a += rng.gauss(0.0, noise)
+            b += rng.gauss(0.0, noise)
+        features.append([a, b])
+        labels.append(label)
+    return features, labels
+
+
+def make_spiral(
+    n_samples: int = 300,
+    n_classes: int = 3,
+    noise: float = 0.05,
+    turns: float = 0.75,
+    seed: int | None = None,
+) -> tuple[list[list[float]], list[int]]:
+    """Spiral arms winding out of the origin, one per class: a multi-class problem.
+
+    Along arm ``k`` the radius ``r`` grows evenly from 0 to 1 while the angle grows from
+    ``2πk / n_classes`` by ``turns`` full turns, so the arms interleave. Gaussian noise of
+    standard deviation ``noise`` is added to each coordinate.
+
+    Args:
+        n_samples: Total number of points, shared as evenly as possible among the classes.
+        n_classes: Number of arms (classes), at least 2.
+        noise: Standard deviation of the noise added to each coordinate.
+        turns: How far each arm winds, in full turns.
+        seed: Seed of the generator; ``None`` for a different data set on every call.
+
+    Returns:
+        ``(X, y)``: points ``[x0, x1]`` and their classes ``0 .. n_classes − 1``.
+
+    Example:
+        >>> from autograd_core import data
+        >>> X, y = data.make_spiral(90, n_classes=3, seed=0)
+        >>> len(X), [y.count(k) for k in range(3)]
+        (90, [30, 30, 30])
+    """
+    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
+        raise ValueError(f"make_spiral: n_classes must be an integer >= 2, got {n_classes!r}")
+    _check_count(n_samples, "make_spiral", minimum=n_classes)
+    _check_noise(noise, "make_spiral")
+    rng = random.Random(seed)
+    points: list[tuple[list[float], int]] = []
+    for k in range(n_classes):
+        count = n_samples // n_classes + (1 if k < n_samples % n_classes else 0)
+        for i in range(count):
+            r = i / max(count - 1, 1)
+            t = 2.0 * math.pi * (k / n_classes + turns * r)
+            points.append(([r * math.cos(t), r * math.sin(t)], k))
+    return _noisy_shuffled(points, noise, rng)
+
+
+def make_linear(
+    n_samples: int = 100,
+    w: float | Sequence[float] = 3.0,
+    b: float = 2.0,
+    noise: float = 0.1,
+    seed: int | None = None,
+) -> tuple[list[list[float]], list[float]]:
+    """Points on a noisy plane ``y = w·x + b``: a regression problem with a known answer.
+
+    Each feature is drawn uniformly from ``[0, 1)``; the target gets zero-mean Gaussian noise,
+    so least squares recovers ``w`` and ``b`` up to the noise.
+
+    Args:
+        n_samples: Number of points.
+        w: The true weight (one feature) or weights (one per feature).
+        b: The true intercept.
+        noise: Standard deviation of the noise added to each target.
+        seed: Seed of the generator; ``None`` for a different data set on every call.
+
+    Returns:
+        ``(X, y)``: feature lists and float targets.
+
+    Example:
+        >>> from autograd_core import data
+        >>> X, y = data.make_linear(3, w=[1.0, -2.0], b=0.5, noise=0.0, seed=0)
+        >>> [round(t - (x0 - 2.0 * x1 + 0.5), 12) for (x0, x1), t in zip(X, y)]
+        [0.0, 0.0, 0.0]
+    """
+    _check_count(n_samples, "make_linear", minimum=1)
+    _check_noise(noise, "make_linear")
+    weights = [float(w)] if isinstance(w, (int, float)) else [float(v) for v in w]
+    if not weights:
+        raise ValueError("make_linear: w must hold at least one weight")
+    rng = random.Random(seed)
+    features: list[list[float]] = []
+    targets: list[float] = []
+    for _ in range(n_samples):
+        x = [rng.random() for _ in weights]
+        target = b + math.fsum(wi * xi for wi, xi in zip(weights, x))
+        if noise:
+            target += rng.gauss(0.0, noise)
+        features.append(x)
+        targets.append(target)
+    return features, targets
+
+
+def batches(
+    X: Sequence[T],  # noqa: N803 - X and y, the names every ML text uses
+    y: Sequence[U],
+    batch_size: int | None = None,
+    shuffle: bool = False,
+    seed: int | None = None,
+) -> Iterator[tuple[list[T], list[U]]]:
+    """Walk through ``(X, y)`` in mini-batches.
+
+    ``batch_size=None`` (or ``len(X)``) gives one full batch: batch gradient descent.
+    ``batch_size=1`` gives stochastic gradient descent; anything between, mini-batch descent.
+    The last batch is smaller when the size does not divide the data.
+
+    Args:
+        X: Inputs, one per sample.
+        y: Targets, as many as ``X``.
+        batch_size: Samples per batch; ``None`` for all of them.
+        shuffle: Visit the samples in a random order (each sample once).
+        seed: Seed of the shuffle; ``None`` for a different order on every call.
+
+    Returns:
+        An iterator of ``(X_batch, y_batch)`` list pairs.
+
+    Example:
+        >>> from autograd_core import data
+        >>> X, y = [[0.0], [1.0], [2.0], [3.0], [4.0]], [0, 1, 0, 1, 0]
+        >>> [yb for _, yb in data.batches(X, y, batch_size=2)]
+        [[0, 1], [0, 1], [0]]
+        >>> sorted(sum((xb for xb, _ in data.batches(X, y, 2, shuffle=True, seed=3)), []))
+        [[0.0], [1.0], [2.0], [3.0], [4.0]]
+    """
+    if len(X) != len(y):
+        raise ValueError(f"batches: X and y must have the same length, got {len(X)} and {len(y)}")
+    n = len(X)
+    if batch_size is None:
+        size = max(n, 1)
+    elif isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batches: batch_size must be a positive integer, got {batch_size!r}")
+    else:
+        size = batch_size
+    order = list(range(n))
+    if shuffle:
+        random.Random(seed).shuffle(order)
+    return _batches(X, y, order, size)
+
+
+def _batches(
+    X: Sequence[T],  # noqa: N803
+    y: Sequence[U],
+    order: list[int],
+    size: int,
+) -> Iterator[tuple[list[T], list[U]]]:
+    # A separate generator so that the argument checks of ``batches`` run at the call, not at
+    # the first ``next()``.
+    for start in range(0, len(order), size):
+        chunk = order[start : start + size]
+        yield [X[i] for i in chunk], [y[i] for i in chunk]
+
+
+def _noisy_shuffled(
+    points: list[tuple[list[float], int]], noise: float, rng: random.Random
+) -> tuple[list[list[float]], list[int]]:
+    """Add Gaussian noise to every coordinate, then shuffle the points (all from ``rng``)."""
+    if noise:
+        for x, _ in points:
+            for j in range(len(x)):
+                x[j] += rng.gauss(0.0, noise)
+    rng.shuffle(points)
+    return [x for x, _ in points], [label for _, label in points]
+
+
+def _check_count(n: int, where: str, minimum: int) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < minimum:
+        raise ValueError(f"{where}: n_samples must be an integer >= {minimum}, got {n!r}")
+
+
+def _check_noise(noise: float, where: str) -> None:
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0.0:
+        raise ValueError(f"{where}: noise must be a number >= 0, got {noise!r}")
+    if math.isinf(noise):
+        raise ValueError(f"{where}: noise must be finite, got {noise!r}")

@@ -1,0 +1,397 @@
+"""Loss functions: one number that says how wrong the model is, ready for ``backward()``.
+
+Training minimises a loss, so each function here turns a model's outputs and the targets into a
+single ``Value``. Every one averages over the samples by default (``reduction="mean"``) or adds
+them up (``reduction="sum"``).
+
+* ``mse_loss`` -- mean squared error ``(ŷ − y)²``, for regression.
+* ``hinge_loss`` -- ``max(0, 1 − y·score)`` with labels ``y = ±1``: zero once a sample is on
+  the right side with a margin. micrograd's demo trains with it.
+* ``binary_cross_entropy`` -- ``−[y·log p + (1 − y)·log(1 − p)]`` for probabilities, or,
+  with ``from_logits=True``, for raw scores ``z`` with ``p = σ(z)`` computed stably.
+* ``cross_entropy`` -- for ``K`` classes: ``−log softmax(z)[target]`` from the logits ``z``.
+* ``softmax`` / ``log_softmax`` -- logits to probabilities (or their logs).
+* ``l2_penalty`` -- ``Σ p²`` over parameters, the weight-decay term added to a loss.
+
+Two details keep them fast and exact.
+
+Reductions are single nodes. A sum of ``n`` terms is one ``ag.sum`` node, and a sum of squares
+is one ``ag.dot`` node (``Σ dᵢ·dᵢ``, each ``dᵢ`` a parent twice, so its gradient ``2dᵢ`` comes
+out of the chain rule by itself); a chain of additions would give ``backward`` ``n`` nodes to
+visit instead of one.
+
+Exponentials never overflow. ``softmax`` and ``cross_entropy`` subtract the largest logit ``m``
+first, ``log Σ exp(zⱼ) = m + log Σ exp(zⱼ − m)``, so every exponent is ≤ 0; ``m`` enters as a
+constant, which changes no gradient because the expression does not depend on it. The logits
+form of binary cross-entropy uses ``log(1 + e^z) = z + log(1 + e^−z)`` when ``z`` is positive,
+so it too only ever exponentiates non-positive numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from autograd_core.engine import Value, as_value
+from autograd_core.functional import dot
+from autograd_core.functional import sum as total
+
+__all__ = [
+    "mse_loss",
+    "hinge_loss",
+    "binary_cross_entropy",
+    "cross_entropy",
+    "softmax",
+    "log_softmax",
+    "l2_penalty",
+]
+
+Scalar = Value | float
+Outputs = Scalar | Sequence[Scalar] | Sequence[Sequence[Scalar]]
+Targets = float | Sequence[float] | Sequence[Sequence[float]]
+
+# The log of a probability below e^-100 counts as -100, as in PyTorch's binary_cross_entropy:
+# a saturated sigmoid then gives a large finite loss instead of log(0).
+_LOG_FLOOR = -100.0
+_TINY = math.exp(_LOG_FLOOR)
+
+
+def mse_loss(prediction: Outputs, target: Targets, reduction: str = "mean") -> Value:
+    """Mean squared error ``mean((ŷ − y)²)``.
+
+    Args:
+        prediction: One output, a list of outputs, or a list of per-sample output lists
+            (averaged over every number, as PyTorch does).
+        target: The true values, in the same layout.
+        reduction: ``"mean"`` (default) or ``"sum"``.
+
+    Returns:
+        The loss as a Value.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> w = ag.Value(1.0, label="w")
+        >>> loss = ag.losses.mse_loss(w * 2.0, 4.0)  # (2 − 4)²
+        >>> loss.backward()
+        >>> loss.data, w.grad
+        (4.0, -8.0)
+    """
+    predictions = _flatten(prediction, "mse_loss", "prediction")
+    targets = _flatten_numbers(target, "mse_loss", "target")
+    _check_lengths(predictions, targets, "mse_loss")
+    diffs = [p - t for p, t in zip(predictions, targets)]
+    squares = dot(diffs, diffs)  # Σ d·d in one node
+    return _reduce_total(squares, len(diffs), reduction, "mse_loss")
+
+
+def hinge_loss(
+    scores: Outputs, targets: Targets, margin: float = 1.0, reduction: str = "mean"
+) -> Value:
+    """Hinge loss ``mean(max(0, margin − y·score))`` for labels ``y ∈ {−1, +1}``.
+
+    A sample costs nothing once it is on the right side of the boundary by at least
+    ``margin``; only the others push the weights.
+
+    Args:
+        scores: The model's raw score per sample (a linear output, not a probability).
+        targets: Labels, each −1 or +1 (convert 0/1 labels with ``2*y − 1``).
+        margin: Required distance on the right side.
+        reduction: ``"mean"`` (default) or ``"sum"``.
+
+    Returns:
+        The loss as a Value.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> scores = [ag.Value(2.0), ag.Value(0.5), ag.Value(0.5)]
+        >>> ag.losses.hinge_loss(scores, [1, 1, -1]).data  # (0 + 0.5 + 1.5) / 3
+        0.6666666666666666
+    """
+    values = _flatten(scores, "hinge_loss", "scores")
+    labels = _flatten_numbers(targets, "hinge_loss", "targets")
+    _check_lengths(values, labels, "hinge_loss")
+    for label in labels:
+        if label != 1.0 and label != -1.0:
+            raise ValueError(
+                f"hinge_loss: targets must be -1 or +1, got {label!r} "
+                "(turn 0/1 labels into -1/+1 with 2*y - 1)"
+            )
+    m = _finite(margin, "hinge_loss", "margin")
+    # margin − y·s as one dot node (bias = margin, weight −y): two nodes per sample with the
+    # relu, against three for (margin − y*s).relu(); the same floating-point result.
+    terms = [dot((s,), (-y,), m).relu() for s, y in zip(values, labels)]
+    return _reduce(terms, reduction, "hinge_loss")
+
+
+def binary_cross_entropy(
+    inputs: Outputs, targets: Targets, from_logits: bool = False, reduction: str = "mean"
+) -> Value:
+    """Binary cross-entropy ``−[y·log p + (1 − y)·log(1 − p)]`` for targets ``y ∈ [0, 1]``.
+
+    With ``from_logits=False`` the inputs are probabilities ``p`` (say, a sigmoid output);
+    like PyTorch, each log is floored at −100 so that a saturated ``p`` of exactly 0 or 1 gives
+    a large loss rather than an error (a floored term passes no gradient). With
+    ``from_logits=True`` the inputs are raw scores ``z`` and ``p = σ(z)`` is folded into a
+    formula that is exact and overflow-free for any ``z``; prefer it.
+
+    Args:
+        inputs: Probabilities in ``[0, 1]``, or logits when ``from_logits`` is true.
+        targets: Target probabilities, usually the class labels 0 and 1.
+        from_logits: Whether ``inputs`` are logits.
+        reduction: ``"mean"`` (default) or ``"sum"``.
+
+    Returns:
+        The loss as a Value.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> z = ag.Value(0.0)
+        >>> loss = ag.losses.binary_cross_entropy(z, 1.0, from_logits=True)  # −log σ(0)
+        >>> loss.backward()
+        >>> round(loss.data, 6), z.grad  # log 2, and σ(0) − 1
+        (0.693147, -0.5)
+    """
+    values = _flatten(inputs, "binary_cross_entropy", "inputs")
+    labels = _flatten_numbers(targets, "binary_cross_entropy", "targets")
+    _check_lengths(values, labels, "binary_cross_entropy")
+    for label in labels:
+        if not 0.0 <= label <= 1.0:
+            raise ValueError(f"binary_cross_entropy: targets must be in [0, 1], got {label!r}")
+    if from_logits:
+        terms = [_bce_logit(z, y) for z, y in zip(values, labels)]
+    else:
+        for p in values:
+            if not 0.0 <= p.data <= 1.0:
+                raise ValueError(
+                    f"binary_cross_entropy: inputs must be probabilities in [0, 1], got "
+                    f"{p.data!r} (pass from_logits=True for raw scores)"
+                )
+        terms = [_bce_probability(p, y) for p, y in zip(values, labels)]
+    return _reduce(terms, reduction, "binary_cross_entropy")
+
+
+def cross_entropy(
+    logits: Sequence[Scalar] | Sequence[Sequence[Scalar]],
+    target: int | Sequence[int],
+    reduction: str = "mean",
+) -> Value:
+    """Cross-entropy ``−log softmax(z)[target]`` of class logits ``z``, computed stably.
+
+    Equal to ``logsumexp(z) − z[target]``, computed as ``log Σ exp(zⱼ − m) − (z[target] − m)``
+    with ``m`` the largest logit; its gradient with respect to ``z`` is
+    ``softmax(z) − onehot(target)``.
+
+    Args:
+        logits: One sample's logits (a list of ``K`` scores) with ``target`` a class index, or
+            a list of such lists with ``target`` a list of indices.
+        target: The correct class of each sample, ``0 .. K − 1``.
+        reduction: ``"mean"`` (default) or ``"sum"`` over samples.
+
+    Returns:
+        The loss as a Value.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> z = [ag.Value(1000.0), ag.Value(0.0)]  # would overflow a naive exp
+        >>> ag.losses.cross_entropy(z, 1).data
+        1000.0
+    """
+    batch: Any = logits
+    wanted: Any = target
+    rows: list[Any]
+    targets: list[Any]
+    if len(batch) and _is_sequence(batch[0]):
+        if not _is_sequence(wanted):
+            raise ValueError("cross_entropy: a batch of logits needs a list of targets")
+        rows, targets = list(batch), list(wanted)
+    else:
+        rows, targets = [batch], (list(wanted) if _is_sequence(wanted) else [wanted])
+    if len(rows) != len(targets):
+        raise ValueError(
+            f"cross_entropy: got {len(rows)} rows of logits but {len(targets)} target(s)"
+        )
+    terms = []
+    for row, k in zip(rows, targets):
+        zs = _values(row, "cross_entropy")
+        index = -1 if isinstance(k, bool) or not isinstance(k, numbers.Integral) else int(k)
+        if not 0 <= index < len(zs):
+            raise ValueError(
+                f"cross_entropy: target must be a class index in 0..{len(zs) - 1}, got {k!r}"
+            )
+        shifted, log_total = _shifted_log_sum_exp(zs)
+        terms.append(log_total - shifted[index])
+    return _reduce(terms, reduction, "cross_entropy")
+
+
+def softmax(logits: Sequence[Scalar]) -> list[Value]:
+    """Probabilities ``exp(zᵢ) / Σ exp(zⱼ)``, shifted by the largest logit so nothing overflows.
+
+    Args:
+        logits: A list of scores (Values or numbers).
+
+    Returns:
+        One Value per logit; they are positive and add up to 1.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> [round(p.data, 4) for p in ag.losses.softmax([1.0, 2.0, 3.0])]
+        [0.09, 0.2447, 0.6652]
+        >>> [p.data for p in ag.losses.softmax([1000.0, 0.0])]
+        [1.0, 0.0]
+    """
+    zs = _values(logits, "softmax")
+    m = max(z.data for z in zs)
+    exps = [(z - m).exp() for z in zs]
+    denominator = total(exps)
+    return [e / denominator for e in exps]
+
+
+def log_softmax(logits: Sequence[Scalar]) -> list[Value]:
+    """``log softmax(z)ᵢ = zᵢ − logsumexp(z)``, exact even where softmax rounds to 0.
+
+    Args:
+        logits: A list of scores (Values or numbers).
+
+    Returns:
+        One Value per logit, each ≤ 0.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> [p.data for p in ag.losses.log_softmax([0.0, -1000.0])]
+        [0.0, -1000.0]
+    """
+    shifted, log_total = _shifted_log_sum_exp(_values(logits, "log_softmax"))
+    return [z - log_total for z in shifted]
+
+
+def l2_penalty(params: Iterable[Value]) -> Value:
+    """``Σ p²`` over the parameters, as one node: multiply by a small factor and add it to a
+    loss to keep the weights small (L2 regularisation; its gradient is ``2p``).
+
+    Args:
+        params: Parameters, e.g. ``model.parameters()``.
+
+    Returns:
+        The sum of squares as a Value.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> ps = [ag.Value(3.0), ag.Value(-4.0)]
+        >>> penalty = ag.losses.l2_penalty(ps)
+        >>> penalty.backward()
+        >>> penalty.data, [p.grad for p in ps]
+        (25.0, [6.0, -8.0])
+    """
+    ps = list(params)
+    for p in ps:
+        if not isinstance(p, Value):
+            raise TypeError(f"l2_penalty: expected Values, got {type(p).__name__}")
+    if not ps:
+        return Value(0.0)
+    return as_value(dot(ps, ps))
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _bce_logit(z: Value, y: float) -> Value:
+    # loss = softplus(z) − y·z with softplus(z) = log(1 + e^z). Choosing the form by the sign
+    # of z keeps every exponent ≤ 0, and both forms are smooth, so the gradient is exactly
+    # σ(z) − y everywhere (a relu/abs formulation gets it wrong at z = 0, where both kinks
+    # have derivative 0).
+    if z.data >= 0.0:
+        return z * (1.0 - y) + (1.0 + (-z).exp()).log()
+    return (1.0 + z.exp()).log() - z * y
+
+
+def _bce_probability(p: Value, y: float) -> Value:
+    # Terms with a zero weight are left out, so p = 1 with y = 1 costs exactly 0, not 0·log 0.
+    parts: list[Value] = []
+    if y > 0.0:
+        parts.append(y * _floored_log(p))
+    if y < 1.0:
+        parts.append((1.0 - y) * _floored_log(1.0 - p))
+    return -total(parts)  # type: ignore[no-any-return]
+
+
+def _floored_log(p: Value) -> Value:
+    if p.data < _TINY:
+        return Value(_LOG_FLOOR)  # a constant: the floored term passes no gradient
+    return p.log()
+
+
+def _shifted_log_sum_exp(zs: list[Value]) -> tuple[list[Value], Value]:
+    """``zⱼ − m`` for each logit and ``log Σ exp(zⱼ − m)``, with ``m`` the largest logit.
+
+    Results are built from the shifted logits and never add ``m`` back: for logits near 7e5,
+    ``(log Σ + m) − z_t`` would lose ten digits to cancellation.
+    """
+    m = max(z.data for z in zs)
+    shifted = [z - m for z in zs]
+    return shifted, total([z.exp() for z in shifted]).log()
+
+
+def _reduce(terms: list[Value], reduction: str, where: str) -> Value:
+    if len(terms) == 1:  # a single term needs no Σ node: keeps one-sample graphs readable
+        return _reduce_total(terms[0], 1, reduction, where)
+    return _reduce_total(as_value(total(terms)), len(terms), reduction, where)
+
+
+def _reduce_total(summed: Any, n: int, reduction: str, where: str) -> Value:
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"{where}: reduction must be 'mean' or 'sum', got {reduction!r}")
+    if reduction == "sum" or n == 1:  # the mean of one term is the term: no ÷ 1 node
+        return as_value(summed)
+    return as_value(summed / n)
+
+
+def _is_sequence(x: Any) -> bool:
+    # Lists, tuples and anything list-like (a numpy array), but not a string or a scalar.
+    return hasattr(x, "__len__") and hasattr(x, "__getitem__") and not isinstance(x, (str, bytes))
+
+
+def _flatten(x: Any, where: str, what: str) -> list[Value]:
+    """One Value per number of a scalar, a list, or a list of lists."""
+    if not _is_sequence(x):
+        items = [x]
+    elif len(x) and _is_sequence(x[0]):
+        items = [item for row in x for item in row]
+    else:
+        items = list(x)
+    if not items:
+        raise ValueError(f"{where}: {what} is empty")
+    return [as_value(item, f"{where}: {what}") for item in items]
+
+
+def _flatten_numbers(x: Any, where: str, what: str) -> list[float]:
+    if not _is_sequence(x):
+        items = [x]
+    elif len(x) and _is_sequence(x[0]):
+        items = [item for row in x for item in row]
+    else:
+        items = list(x)
+    return [_finite(item, where, what) for item in items]
+
+
+def _finite(x: Any, where: str, what: str) -> float:
+    if isinstance(x, Value):
+        raise TypeError(f"{where}: {what} must be numbers, not Values (use .data)")
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{where}: {what} must be real numbers, got {x!r}")
+    number = float(x)
+    if not math.isfinite(number):
+        raise ValueError(f"{where}: {what} must be finite, got {x!r}")
+    return number
+
+
+def _values(row: Sequence[Scalar], where: str) -> list[Value]:
+    if not _is_sequence(row) or not len(row):
+        raise ValueError(f"{where}: expected a non-empty list of logits, got {row!r}")
+    return [as_value(z, where) for z in row]
+
+
+def _check_lengths(values: list[Value], targets: list[float], where: str) -> None:
+    if len(values) != len(targets):
+        raise ValueError(f"{where}: got {len(values)} prediction(s) but {len(targets)} target(s)")

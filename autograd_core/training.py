@@ -1,0 +1,468 @@
+"""The training loop, written once: ``fit`` a model to data and get its ``History`` back.
+
+Gradient descent repeats four steps: run the model on a batch (forward propagation), measure
+the loss, compute every parameter's gradient (``backward``, the chain rule) and move every
+parameter a little against its gradient (the optimizer)::
+
+    for epoch in range(epochs):
+        for X_batch, y_batch in data.batches(X, y, batch_size):
+            loss = loss_fn([model(x) for x in X_batch], y_batch) + l2 * Σ p²
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        scheduler.step()                        # the learning rate for the next epoch
+
+``fit`` is that loop plus the bookkeeping a learner wants to see: the loss, the accuracy and
+the learning rate of every epoch (a ``History``), a progress bar, stopping early once the loss
+is low enough, and a checkpoint file.
+
+``batch_size`` chooses the flavour of gradient descent: ``None`` uses every sample in each
+step (batch gradient descent: one step per epoch, the same direction for the same weights),
+``1`` one sample per step (stochastic: noisy but cheap steps), anything between a mini-batch.
+
+The loss and accuracy recorded for an epoch are those of the forward passes made during the
+epoch, before each step's update, as micrograd's demo prints them; for mini-batches they are
+averaged over the epoch's batches. ``evaluate`` measures a model as it is now.
+
+Losses are named by strings, each with what the model should output per sample and when the
+accuracy counts a sample as right:
+
+* ``"hinge"`` -- one score; labels 0/1 (turned into −1/+1) or −1/+1; right when the score's
+  sign is the label's.
+* ``"bce_logits"`` -- one logit; labels 0/1; right when ``logit > 0`` exactly for label 1.
+* ``"bce"`` -- one probability (a sigmoid output); labels 0/1; right when ``p > 0.5``
+  exactly for label 1.
+* ``"cross_entropy"`` -- one logit per class; class indices; right when the largest logit is
+  the label's.
+* ``"mse"`` -- one value or a list of them; float targets; no accuracy.
+
+Any function ``loss(outputs, targets) -> Value`` works too (no accuracy is computed for it).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import numbers
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from autograd_core import losses, optim
+from autograd_core.data import batches
+from autograd_core.engine import Value, no_grad
+from autograd_core.nn import Module
+
+__all__ = ["fit", "History", "evaluate", "predict", "LOSSES"]
+
+LossFunction = Callable[[list[Any], list[Any]], Value]
+
+
+@dataclass
+class History:
+    """What happened in each epoch of :func:`fit`: one list entry per epoch.
+
+    Attributes:
+        loss: The epoch's training loss (data loss plus the L2 term), before the updates.
+        accuracy: The fraction of training samples classified right, before the updates;
+            empty for regression losses.
+        lr: The learning rate the epoch used.
+        seconds: Wall-clock time of the epoch.
+        stopped_early: Whether training stopped because the loss reached ``target_loss``.
+
+    Example:
+        >>> from autograd_core.training import History
+        >>> history = History(loss=[0.9, 0.4], accuracy=[0.5, 1.0], lr=[0.1, 0.1])
+        >>> len(history), history.loss[-1]
+        (2, 0.4)
+    """
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    stopped_early: bool = False
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+    @property
+    def epochs(self) -> int:
+        """How many epochs ran."""
+        return len(self.loss)
+
+    def rows(self) -> list[dict[str, float | int | None]]:
+        """One dict per epoch: ``epoch`` (from 1), ``loss``, ``accuracy``, ``lr``, ``seconds``.
+
+        Returns:
+            The table that :meth:`to_csv` writes; ``accuracy`` is ``None`` without a metric.
+
+        Example:
+            >>> from autograd_core.training import History
+            >>> History(loss=[0.5], lr=[0.1], seconds=[0.02]).rows()
+            [{'epoch': 1, 'loss': 0.5, 'accuracy': None, 'lr': 0.1, 'seconds': 0.02}]
+        """
+        n = len(self.loss)
+
+        def column(values: list[float], i: int) -> float | None:
+            return values[i] if i < len(values) else None
+
+        return [
+            {
+                "epoch": i + 1,
+                "loss": self.loss[i],
+                "accuracy": column(self.accuracy, i),
+                "lr": column(self.lr, i),
+                "seconds": column(self.seconds, i),
+            }
+            for i in range(n)
+        ]
+
+    def to_csv(self, path: str | os.PathLike[str]) -> Path:
+        """Write the history as CSV: a header, then one line per epoch (floats as ``repr``).
+
+        Args:
+            path: Where to write (conventionally ``history.csv``).
+
+        Returns:
+            The path written.
+
+        Example:
+            >>> import pathlib, tempfile
+            >>> from autograd_core.training import History
+            >>> path = pathlib.Path(tempfile.mkdtemp()) / "history.csv"
+            >>> print(History(loss=[0.5], accuracy=[1.0], lr=[0.1]).to_csv(path).read_text())
+            epoch,loss,accuracy,lr,seconds
+            1,0.5,1.0,0.1,
+            <BLANKLINE>
+        """
+        path = Path(path)
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(["epoch", "loss", "accuracy", "lr", "seconds"])
+            for row in self.rows():
+                writer.writerow(["" if v is None else repr(v) for v in row.values()])
+        return path
+
+
+@dataclass(frozen=True)
+class _Task:
+    """A named loss: how to check the targets, compute the loss, and score a prediction."""
+
+    name: str
+    compute: LossFunction
+    targets: Callable[[Sequence[Any]], list[Any]]
+    correct: Callable[[Any, Any], bool] | None
+    single_output: bool
+
+
+def fit(
+    model: Module,
+    X: Sequence[Any],  # noqa: N803 - X and y, as in every ML text
+    y: Sequence[Any],
+    *,
+    loss: str | LossFunction = "hinge",
+    optimizer: optim.Optimizer | None = None,
+    scheduler: optim.LRScheduler | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    lr: float = 0.1,
+    l2: float = 0.0,
+    shuffle: bool = True,
+    seed: int | None = None,
+    target_loss: float | None = None,
+    progress: bool = True,
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: int = 1,
+    on_epoch: Callable[[int, History], None] | None = None,
+) -> History:
+    """Train ``model`` on ``(X, y)`` by gradient descent and return the per-epoch history.
+
+    Args:
+        model: The model, e.g. ``nn.MLP(2, [16, 16, 1])``.
+        X: Inputs, one feature list per sample.
+        y: Targets: class labels for classification losses, numbers for ``"mse"``.
+        loss: ``"hinge"``, ``"bce"``, ``"bce_logits"``, ``"cross_entropy"``, ``"mse"`` (see
+            the module docstring), or a function ``(outputs, targets) -> Value``.
+        optimizer: An optimizer over ``model.parameters()``; default plain SGD with ``lr``.
+        scheduler: A learning-rate scheduler, stepped once after each epoch.
+        epochs: Maximum number of passes over the data.
+        batch_size: Samples per step: ``None`` for full-batch, 1 for stochastic descent.
+        lr: Learning rate of the default optimizer (ignored when ``optimizer`` is given).
+        l2: Weight of the L2 penalty ``Σ p²`` added to the loss (micrograd's demo: 1e-4).
+        shuffle: Visit mini-batches in a new random order each epoch (not for full batches).
+        seed: Seed of that order; with a seeded model, the same seed trains identically.
+        target_loss: Stop after the first epoch whose loss is at or below this.
+        progress: Show a tqdm progress bar (only when stderr is a terminal).
+        checkpoint: Save the model here (atomically, see ``Module.save``) during training.
+        checkpoint_every: Save every this many epochs; the last epoch is always saved.
+        on_epoch: Called as ``on_epoch(epoch, history)`` after each epoch (``epoch`` from 0).
+
+    Returns:
+        A :class:`History`.
+
+    Raises:
+        ValueError: for targets the loss cannot use, or mismatched ``X`` and ``y``.
+        OverflowError: when the training diverges (numbers too large for a float).
+
+    Example:
+        >>> from autograd_core import data, nn, optim, training
+        >>> X, y = data.make_xor()
+        >>> model = nn.MLP(2, [8, 1], activation="tanh", seed=0)
+        >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        >>> history = training.fit(model, X, y, loss="bce_logits", optimizer=opt,
+        ...                        epochs=300, target_loss=0.05, progress=False)
+        >>> history.accuracy[-1], history.stopped_early, history.loss[-1] <= 0.05
+        (1.0, True, True)
+    """
+    task = _task(loss)
+    if len(X) != len(y):
+        raise ValueError(f"fit: X and y must have the same length, got {len(X)} and {len(y)}")
+    if not len(X):
+        raise ValueError("fit: no training data")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"fit: epochs must be an integer >= 0, got {epochs!r}")
+    every = checkpoint_every
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ValueError(f"fit: checkpoint_every must be a positive integer, got {every!r}")
+    if not (isinstance(l2, (int, float)) and math.isfinite(l2) and l2 >= 0.0):
+        raise ValueError(f"fit: l2 must be a finite number >= 0, got {l2!r}")
+    targets = task.targets(y)
+    params = model.parameters()
+    if optimizer is None:
+        optimizer = optim.SGD(params, lr=lr)
+    rng = random.Random(seed)
+    mini = batch_size is not None and batch_size < len(X)
+    history = History()
+    from tqdm import tqdm  # on first use: keeps `import autograd_core` ~30 ms faster
+
+    bar = tqdm(
+        range(epochs),
+        desc="train",
+        unit="epoch",
+        disable=not (progress and _is_terminal(sys.stderr)),
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+    for epoch in bar:
+        epoch_lr = float(getattr(optimizer, "lr", math.nan))
+        start = time.perf_counter()
+        loss_sum = 0.0
+        steps = 0
+        right = 0
+        order_seed = rng.getrandbits(64) if shuffle and mini else None
+        for xb, yb in batches(X, targets, batch_size, shuffle=shuffle and mini, seed=order_seed):
+            try:
+                outputs = [model(x) for x in xb]
+                if task.single_output and not isinstance(outputs[0], Value):
+                    raise ValueError(
+                        f"fit: loss {task.name!r} needs one output per sample, but the model "
+                        f"returns {len(outputs[0])}"
+                    )
+                objective = task.compute(outputs, yb)
+                if l2:
+                    objective = objective + l2 * losses.l2_penalty(params)
+                optimizer.zero_grad()
+                objective.backward()
+                optimizer.step()
+            except ArithmeticError as exc:
+                # Overflow in the forward pass or in backward: the steps have grown too large.
+                raise type(exc)(
+                    f"fit: the training diverged in epoch {epoch + 1} ({exc}); "
+                    "try a smaller learning rate"
+                ) from exc
+            loss_sum += objective.data * len(xb)
+            steps += 1
+            if task.correct is not None:
+                right += sum(map(task.correct, map(_data, outputs), yb))
+        if scheduler is not None:
+            scheduler.step()
+        # One batch: its loss as it is (L·n/n can differ from L in the last bit).
+        epoch_loss = objective.data if steps == 1 else loss_sum / len(X)
+        history.loss.append(epoch_loss)
+        if task.correct is not None:
+            history.accuracy.append(right / len(X))
+        history.lr.append(epoch_lr)
+        history.seconds.append(time.perf_counter() - start)
+        last = epoch == epochs - 1
+        reached = target_loss is not None and epoch_loss <= target_loss
+        if checkpoint is not None and (last or reached or (epoch + 1) % every == 0):
+            model.save(checkpoint)
+        if not bar.disable:
+            accuracy = f" acc={history.accuracy[-1]:.3f}" if task.correct is not None else ""
+            bar.set_postfix_str(f"loss={epoch_loss:.4g}{accuracy} lr={epoch_lr:.3g}", refresh=False)
+        if on_epoch is not None:
+            on_epoch(epoch, history)
+        if reached:
+            history.stopped_early = True
+            break
+    bar.close()
+    return history
+
+
+def evaluate(
+    model: Module,
+    X: Sequence[Any],  # noqa: N803
+    y: Sequence[Any],
+    loss: str | LossFunction = "hinge",
+) -> dict[str, float]:
+    """The loss and (for classification losses) the accuracy of ``model`` on ``(X, y)`` now.
+
+    Runs without recording a graph; the L2 term is not included.
+
+    Args:
+        model: The model.
+        X: Inputs.
+        y: Targets, as for :func:`fit`.
+        loss: The loss name or function, as for :func:`fit`.
+
+    Returns:
+        ``{"loss": ..., "accuracy": ...}`` (no ``"accuracy"`` key for regression losses).
+
+    Example:
+        >>> from autograd_core import nn, training
+        >>> model = nn.Neuron(1, activation="linear", seed=0)
+        >>> model.load_state_dict({"w.0": 1.0, "b": 0.0})
+        >>> training.evaluate(model, [[1.0], [-2.0]], [1, 1], loss="hinge")
+        {'loss': 1.5, 'accuracy': 0.5}
+    """
+    task = _task(loss)
+    targets = task.targets(y)
+    with no_grad():
+        outputs = [model(x) for x in X]
+        result = {"loss": task.compute(outputs, targets).data}
+    if task.correct is not None:
+        right = sum(map(task.correct, map(_data, outputs), targets))
+        result["accuracy"] = right / len(outputs)
+    return result
+
+
+def predict(model: Module, X: Sequence[Any]) -> list[Any]:  # noqa: N803
+    """The model's outputs as plain numbers, computed without recording a graph.
+
+    Args:
+        model: The model.
+        X: Inputs, one per sample.
+
+    Returns:
+        One float per sample (or one list of floats, for a model with several outputs).
+
+    Example:
+        >>> from autograd_core import nn, training
+        >>> model = nn.Neuron(2, activation="linear", seed=0)
+        >>> model.load_state_dict({"w.0": 1.0, "w.1": 10.0, "b": 0.5})
+        >>> training.predict(model, [[1.0, 2.0], [0.0, 0.0]])
+        [21.5, 0.5]
+    """
+    with no_grad():
+        return [_data(model(x)) for x in X]
+
+
+# -- the named losses --------------------------------------------------------------------------
+
+
+def _data(output: Any) -> Any:
+    if isinstance(output, Value):
+        return output.data
+    return [v.data for v in output]
+
+
+def _pm_one(y: Sequence[Any]) -> list[float]:
+    """Labels for hinge_loss: 0/1 become −1/+1; −1/+1 stay."""
+    found = set()
+    for label in y:
+        if isinstance(label, bool) or label not in (-1, 0, 1):
+            raise ValueError(
+                f"fit: loss 'hinge' needs two classes labelled 0/1 or -1/+1, got {label!r}"
+            )
+        found.add(float(label))
+    if found == {-1.0, 0.0, 1.0}:
+        raise ValueError("fit: loss 'hinge' needs labels 0/1 or -1/+1, not all three of -1, 0, 1")
+    if -1.0 in found:
+        return [float(label) for label in y]
+    return [2.0 * float(label) - 1.0 for label in y]
+
+
+def _zero_one(y: Sequence[Any]) -> list[float]:
+    out = []
+    for label in y:
+        ok = isinstance(label, numbers.Real) and not isinstance(label, bool)
+        if not ok or not 0.0 <= float(label) <= 1.0:
+            raise ValueError(f"fit: binary cross-entropy needs targets in [0, 1], got {label!r}")
+        out.append(float(label))
+    return out
+
+
+def _class_indices(y: Sequence[Any]) -> list[int]:
+    out = []
+    for label in y:
+        ok = isinstance(label, numbers.Real) and not isinstance(label, bool)
+        if not ok or label < 0 or label != int(label):
+            raise ValueError(
+                f"fit: loss 'cross_entropy' needs class indices 0, 1, 2, ..., got {label!r}"
+            )
+        out.append(int(label))
+    return out
+
+
+def _as_listed(y: Sequence[Any]) -> list[Any]:
+    return list(y)
+
+
+def _argmax(scores: list[float]) -> int:
+    return max(range(len(scores)), key=scores.__getitem__)
+
+
+LOSSES: dict[str, _Task] = {
+    "hinge": _Task(
+        "hinge",
+        losses.hinge_loss,
+        _pm_one,
+        lambda score, label: (score > 0.0) == (label > 0.0),
+        single_output=True,
+    ),
+    "bce": _Task(
+        "bce",
+        losses.binary_cross_entropy,
+        _zero_one,
+        lambda p, label: (p > 0.5) == (label > 0.5),
+        single_output=True,
+    ),
+    "bce_logits": _Task(
+        "bce_logits",
+        lambda outputs, targets: losses.binary_cross_entropy(outputs, targets, from_logits=True),
+        _zero_one,
+        lambda z, label: (z > 0.0) == (label > 0.5),
+        single_output=True,
+    ),
+    "cross_entropy": _Task(
+        "cross_entropy",
+        losses.cross_entropy,
+        _class_indices,
+        lambda scores, label: _argmax(scores) == label,
+        single_output=False,
+    ),
+    "mse": _Task("mse", losses.mse_loss, _as_listed, None, single_output=False),
+}
+"""The loss names :func:`fit` and :func:`evaluate` accept."""
+
+
+def _task(loss: str | LossFunction) -> _Task:
+    if callable(loss):
+        name = getattr(loss, "__name__", "custom")
+        return _Task(name, loss, _as_listed, None, single_output=False)
+    if loss not in LOSSES:
+        raise ValueError(f"fit: unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+    return LOSSES[loss]
+
+
+def _is_terminal(stream: TextIO | Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False

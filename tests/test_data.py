@@ -1,0 +1,217 @@
+"""The data sets (geometry, labels, seeding, noise) and the batch iterator."""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd_core import data
+
+GENERATORS = {
+    "moons": lambda seed: data.make_moons(50, noise=0.1, seed=seed),
+    "circles": lambda seed: data.make_circles(50, noise=0.1, seed=seed),
+    "xor": lambda seed: data.make_xor(50, noise=0.1, seed=seed),
+    "spiral": lambda seed: data.make_spiral(50, noise=0.1, seed=seed),
+    "linear": lambda seed: data.make_linear(50, noise=0.1, seed=seed),
+}
+
+# -- seeding -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_same_seed_same_data_different_seed_different_data(name: str) -> None:
+    make = GENERATORS[name]
+    assert make(7) == make(7)
+    assert make(7) != make(8)
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_generators_neither_use_nor_disturb_the_global_random_state(name: str) -> None:
+    random.seed(123)
+    before = random.getstate()
+    first = GENERATORS[name](5)
+    assert random.getstate() == before
+    random.seed(999)  # a different global state must not change a seeded data set
+    assert GENERATORS[name](5) == first
+
+
+@pytest.mark.parametrize("name", GENERATORS)
+def test_outputs_are_plain_python_lists_of_floats(name: str) -> None:
+    X, y = GENERATORS[name](0)
+    assert type(X) is list and type(y) is list and len(X) == len(y) == 50
+    assert all(type(row) is list and all(type(v) is float for v in row) for row in X)
+
+
+# -- geometry ----------------------------------------------------------------------------------
+
+
+def test_moons_without_noise_lie_on_two_unit_half_circles() -> None:
+    X, y = data.make_moons(41, noise=0.0, seed=0)
+    assert y.count(0) == 20 and y.count(1) == 21
+    for (x0, x1), label in zip(X, y):
+        if label == 0:  # upper moon: centre (0, 0), upper half
+            assert math.hypot(x0, x1) == pytest.approx(1.0) and x1 >= -1e-12
+        else:  # lower moon: centre (1, 0.5), lower half
+            assert math.hypot(x0 - 1.0, x1 - 0.5) == pytest.approx(1.0) and x1 <= 0.5 + 1e-12
+    # both ends of each half circle are included
+    assert [-1.0, 0.0] in [[round(a, 12), round(b, 12)] for a, b in X]
+    assert [2.0, 0.5] in [[round(a, 12), round(b, 12)] for a, b in X]
+
+
+def test_moons_are_shuffled() -> None:
+    _, y = data.make_moons(100, noise=0.0, seed=3)
+    assert y != sorted(y)
+
+
+def test_moons_noise_has_the_requested_standard_deviation() -> None:
+    noisy, _ = data.make_moons(2000, noise=0.2, seed=11)
+    # Distance of each point to the nearest clean half circle: for noise σ its mean is about
+    # E|N(0, σ)| = 0.8σ, a little less where the moons overlap.
+    residuals = []
+    for x0, x1 in noisy:
+        upper = abs(math.hypot(x0, x1) - 1.0)
+        lower = abs(math.hypot(x0 - 1.0, x1 - 0.5) - 1.0)
+        residuals.append(min(upper, lower))
+    assert 0.12 < statistics.fmean(residuals) < 0.18
+    quiet, _ = data.make_moons(2000, noise=0.02, seed=11)
+    assert (
+        statistics.fmean(
+            min(abs(math.hypot(a, b) - 1), abs(math.hypot(a - 1, b - 0.5) - 1)) for a, b in quiet
+        )
+        < 0.02
+    )
+
+
+def test_circles_radii_and_labels() -> None:
+    X, y = data.make_circles(30, noise=0.0, factor=0.3, seed=1)
+    for (x0, x1), label in zip(X, y):
+        assert math.hypot(x0, x1) == pytest.approx(1.0 if label == 0 else 0.3)
+    assert y.count(0) == 15 and y.count(1) == 15
+    # evenly spaced angles without the duplicate point at 2π
+    outer = sorted(
+        round(math.atan2(x1, x0) % (2 * math.pi), 9) for (x0, x1), t in zip(X, y) if t == 0
+    )
+    assert len(set(outer)) == 15
+
+
+def test_xor_is_the_truth_table() -> None:
+    X, y = data.make_xor()
+    assert X == [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+    assert y == [int(a) ^ int(b) for a, b in X]
+    X8, y8 = data.make_xor(8)
+    assert X8 == X + X and y8 == y + y
+
+
+def test_noisy_xor_keeps_labels_of_the_nearest_corner() -> None:
+    X, y = data.make_xor(400, noise=0.05, seed=2)
+    for (a, b), label in zip(X, y):
+        assert label == (round(a) ^ round(b))
+
+
+def test_spiral_classes_and_radii() -> None:
+    X, y = data.make_spiral(100, n_classes=4, noise=0.0, seed=0)
+    assert [y.count(k) for k in range(4)] == [25, 25, 25, 25]
+    radii = sorted(math.hypot(*x) for x in X)
+    assert radii[0] == 0.0 and radii[-1] == pytest.approx(1.0)
+    # arm k starts (r > 0) at angle 2πk/4: the first point after the centre is near it
+    for k in range(4):
+        arm = sorted((math.hypot(*x), x) for x, t in zip(X, y) if t == k)
+        _, (x0, x1) = arm[1]
+        angle = math.atan2(x1, x0) % (2 * math.pi)
+        assert angle == pytest.approx(2 * math.pi * k / 4 + 2 * math.pi * 0.75 / 24, abs=1e-9)
+
+
+def test_spiral_shares_the_remainder_among_the_first_classes() -> None:
+    _, y = data.make_spiral(11, n_classes=3, seed=0)
+    assert [y.count(k) for k in range(3)] == [4, 4, 3]
+
+
+def test_linear_without_noise_is_exact() -> None:
+    X, y = data.make_linear(20, w=[2.0, -1.0, 0.5], b=-3.0, noise=0.0, seed=4)
+    for x, t in zip(X, y):
+        assert all(0.0 <= v < 1.0 for v in x)
+        assert t == pytest.approx(2.0 * x[0] - x[1] + 0.5 * x[2] - 3.0, abs=1e-12)
+
+
+def test_linear_noise_is_zero_mean_with_the_requested_spread() -> None:
+    X, y = data.make_linear(4000, w=3.0, b=2.0, noise=0.5, seed=9)
+    residuals = [t - (3.0 * x[0] + 2.0) for x, t in zip(X, y)]
+    assert abs(statistics.fmean(residuals)) < 0.05  # 5 standard errors (0.5 / √4000 ≈ 0.008)
+    assert statistics.stdev(residuals) == pytest.approx(0.5, rel=0.05)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: data.make_moons(1),
+        lambda: data.make_moons(10, noise=-0.1),
+        lambda: data.make_moons(10, noise=math.inf),
+        lambda: data.make_moons(True),  # type: ignore[arg-type]
+        lambda: data.make_circles(10, factor=1.0),
+        lambda: data.make_xor(0),
+        lambda: data.make_spiral(10, n_classes=1),
+        lambda: data.make_spiral(2, n_classes=3),
+        lambda: data.make_linear(10, w=[]),
+    ],
+)
+def test_bad_arguments_raise_value_error_naming_the_function(call) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match=r"^make_\w+: "):
+        call()
+
+
+# -- batches -----------------------------------------------------------------------------------
+
+
+def test_full_batch_by_default() -> None:
+    X, y = [[float(i)] for i in range(5)], list(range(5))
+    assert list(data.batches(X, y)) == [(X, y)]
+
+
+def test_batches_keep_pairs_together_and_cover_every_sample_once() -> None:
+    X, y = [[float(i)] for i in range(10)], list(range(10))
+    seen = []
+    for xb, yb in data.batches(X, y, batch_size=3, shuffle=True, seed=1):
+        assert len(xb) == len(yb) <= 3
+        assert all(x == [float(t)] for x, t in zip(xb, yb))
+        seen += yb
+    assert sorted(seen) == y and seen != y
+
+
+@given(
+    n=st.integers(0, 60),
+    size=st.integers(1, 70),
+    shuffle=st.booleans(),
+    seed=st.integers(0, 2**32),
+)
+def test_batch_sizes(n: int, size: int, shuffle: bool, seed: int) -> None:
+    X, y = list(range(n)), list(range(n))
+    sizes = [len(yb) for _, yb in data.batches(X, y, size, shuffle=shuffle, seed=seed)]
+    assert sum(sizes) == n
+    assert sizes == [size] * (n // size) + ([n % size] if n % size else [])
+    order = [t for _, yb in data.batches(X, y, size, shuffle=shuffle, seed=seed) for t in yb]
+    assert sorted(order) == y
+    if not shuffle:
+        assert order == y
+
+
+def test_shuffle_is_seeded() -> None:
+    X = y = list(range(30))
+    first = [yb for _, yb in data.batches(X, y, 4, shuffle=True, seed=5)]
+    assert first == [yb for _, yb in data.batches(X, y, 4, shuffle=True, seed=5)]
+    assert first != [yb for _, yb in data.batches(X, y, 4, shuffle=True, seed=6)]
+
+
+@pytest.mark.parametrize("size", [0, -1, 1.5, True])
+def test_bad_batch_size(size: object) -> None:
+    with pytest.raises(ValueError, match="batches: batch_size"):
+        data.batches([1], [1], size)  # type: ignore[arg-type]
+
+
+def test_mismatched_lengths_fail_at_the_call() -> None:
+    with pytest.raises(ValueError, match="same length"):
+        data.batches([1, 2], [1])

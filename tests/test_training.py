@@ -1,0 +1,406 @@
+"""training.fit / evaluate / predict / History, and the moons demo checked against micrograd."""
+
+from __future__ import annotations
+
+import csv
+import gc
+import io
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import autograd_core as ag
+from autograd_core import data, losses, nn, optim, training
+from autograd_core.training import History
+
+
+def moons_setup(
+    epochs: int = 100,
+) -> tuple[nn.MLP, list[list[float]], list[int], optim.SGD, optim.LambdaLR]:
+    X, y = data.make_moons(100, noise=0.1, seed=1337)
+    model = nn.MLP(2, [16, 16, 1], seed=1)
+    opt = optim.SGD(model.parameters(), lr=1.0, momentum=0.0)
+    sched = optim.LambdaLR(opt, lambda k: 1.0 - 0.9 * k / epochs)
+    return model, X, y, opt, sched
+
+
+# -- the loop itself ---------------------------------------------------------------------------
+
+
+def test_full_batch_fit_is_exactly_the_hand_written_loop() -> None:
+    # fit's bookkeeping must not change the arithmetic: the same steps by hand give the same
+    # bits, and the recorded loss/accuracy/lr are those of each epoch before its update.
+    epochs = 8
+    model, X, y, opt, sched = moons_setup(epochs)
+    history = training.fit(
+        model,
+        X,
+        y,
+        loss="hinge",
+        optimizer=opt,
+        scheduler=sched,
+        epochs=epochs,
+        l2=1e-4,
+        progress=False,
+    )
+
+    twin, _, _, opt2, sched2 = moons_setup(epochs)
+    params = twin.parameters()
+    labels = [2 * t - 1 for t in y]
+    by_hand: dict[str, list[float]] = {"loss": [], "accuracy": [], "lr": []}
+    for _ in range(epochs):
+        by_hand["lr"].append(opt2.lr)
+        scores = [twin(x) for x in X]
+        loss = losses.hinge_loss(scores, labels) + 1e-4 * losses.l2_penalty(params)
+        opt2.zero_grad()
+        loss.backward()
+        opt2.step()
+        sched2.step()
+        by_hand["loss"].append(loss.data)
+        by_hand["accuracy"].append(
+            sum((s.data > 0) == (t > 0) for s, t in zip(scores, labels)) / len(X)
+        )  # type: ignore[union-attr]
+    assert history.loss == by_hand["loss"]
+    assert history.accuracy == by_hand["accuracy"]
+    assert history.lr == by_hand["lr"] == [1.0 - 0.9 * k / epochs for k in range(epochs)]
+    assert model.state_dict() == twin.state_dict()
+    assert len(history) == history.epochs == epochs and len(history.seconds) == epochs
+    assert not history.stopped_early
+
+
+@pytest.mark.parametrize(
+    ("batch_size", "steps_per_epoch"), [(None, 1), (20, 1), (8, 3), (1, 20), (100, 1)]
+)
+def test_batch_size_sets_the_number_of_steps(batch_size: int | None, steps_per_epoch: int) -> None:
+    X, y = data.make_moons(20, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    training.fit(model, X, y, optimizer=opt, epochs=3, batch_size=batch_size, progress=False)
+    assert opt.step_count == 3 * steps_per_epoch
+
+
+def test_unshuffled_mini_batches_are_the_hand_written_loop() -> None:
+    X, y = data.make_linear(10, w=[1.0, -1.0], b=0.5, seed=3)
+    model = nn.MLP(2, [3, 1], "tanh", seed=4)
+    history = training.fit(
+        model, X, y, loss="mse", lr=0.1, epochs=2, batch_size=4, shuffle=False, progress=False
+    )
+    twin = nn.MLP(2, [3, 1], "tanh", seed=4)
+    opt = optim.SGD(twin.parameters(), lr=0.1)
+    epoch_losses = []
+    for _ in range(2):
+        total = 0.0
+        for xb, yb in data.batches(X, y, 4):
+            loss = losses.mse_loss([twin(x) for x in xb], yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.data * len(xb)
+        epoch_losses.append(total / len(X))
+    assert history.loss == epoch_losses  # weighted by batch size: the last batch has 2
+    assert model.state_dict() == twin.state_dict()
+    assert history.accuracy == []  # regression: no accuracy
+
+
+def test_same_seed_trains_identically_other_seed_differently() -> None:
+    def run(seed: int) -> tuple[list[float], dict[str, float]]:
+        X, y = data.make_moons(40, seed=0)
+        model = nn.MLP(2, [8, 1], seed=0)
+        h = training.fit(model, X, y, lr=0.3, epochs=4, batch_size=5, seed=seed, progress=False)
+        return h.loss, model.state_dict()
+
+    assert run(11) == run(11)
+    assert run(11)[1] != run(12)[1]  # the batch order differs
+
+
+def test_early_stop_on_target_loss() -> None:
+    X, y = data.make_xor()
+    model = nn.MLP(2, [8, 1], "tanh", seed=0)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    history = training.fit(
+        model, X, y, loss="bce_logits", optimizer=opt, epochs=1000, target_loss=0.05, progress=False
+    )
+    assert history.stopped_early and len(history) < 1000
+    assert history.loss[-1] <= 0.05 and all(v > 0.05 for v in history.loss[:-1])
+
+
+def test_zero_epochs_change_nothing() -> None:
+    X, y = data.make_moons(10, seed=0)
+    model = nn.MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    history = training.fit(model, X, y, epochs=0, progress=False)
+    assert len(history) == 0 and model.state_dict() == before
+
+
+def test_default_optimizer_is_sgd_with_lr() -> None:
+    X, y = data.make_linear(5, seed=0)
+    a, b = nn.MLP(1, [1], seed=0), nn.MLP(1, [1], seed=0)
+    training.fit(a, X, y, loss="mse", lr=0.05, epochs=3, progress=False)
+    training.fit(
+        b, X, y, loss="mse", optimizer=optim.SGD(b.parameters(), lr=0.05), epochs=3, progress=False
+    )
+    assert a.state_dict() == b.state_dict()
+
+
+def test_on_epoch_sees_each_epoch() -> None:
+    X, y = data.make_moons(10, seed=0)
+    seen: list[tuple[int, int]] = []
+    training.fit(
+        nn.MLP(2, [3, 1], seed=0),
+        X,
+        y,
+        epochs=4,
+        progress=False,
+        on_epoch=lambda e, h: seen.append((e, len(h))),
+    )
+    assert seen == [(0, 1), (1, 2), (2, 3), (3, 4)]
+
+
+# -- losses, labels and metrics ----------------------------------------------------------------
+
+
+def test_hinge_accepts_zero_one_and_plus_minus_one_labels_alike() -> None:
+    X, y = data.make_moons(20, seed=0)
+
+    def run(labels: list[int]) -> History:
+        return training.fit(
+            nn.MLP(2, [4, 1], seed=0), X, labels, loss="hinge", lr=0.5, epochs=3, progress=False
+        )
+
+    assert run(y).loss == run([2 * t - 1 for t in y]).loss
+
+
+@pytest.mark.parametrize(
+    ("loss", "labels", "match"),
+    [
+        ("hinge", [0, 1, 2], "loss 'hinge' needs two classes"),
+        ("hinge", [-1, 0, 1], "not all three"),
+        ("hinge", [0, 1, True], "loss 'hinge' needs two classes"),
+        ("bce", [0, 1, 2], r"targets in \[0, 1\]"),
+        ("bce_logits", [0, "1", 0], r"targets in \[0, 1\]"),
+        ("cross_entropy", [0, 1, -1], "class indices"),
+        ("cross_entropy", [0, 1, 1.5], "class indices"),
+        (
+            "softmax",
+            [0, 1, 0],
+            "unknown loss 'softmax'; choose one of hinge, bce, bce_logits, cross_entropy, mse",
+        ),
+    ],
+)
+def test_bad_labels_and_losses(loss: str, labels: list[Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        training.fit(
+            nn.MLP(2, [2, 1], seed=0), [[0.0, 0.0]] * 3, labels, loss=loss, epochs=1, progress=False
+        )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"epochs": -1}, "epochs must be an integer >= 0"),
+        ({"l2": -1.0}, "l2 must be a finite number >= 0"),
+        ({"l2": math.nan}, "l2 must be a finite number >= 0"),
+        ({"checkpoint_every": 0}, "checkpoint_every must be a positive integer"),
+    ],
+)
+def test_bad_arguments(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        training.fit(nn.MLP(2, [1], seed=0), [[0.0, 0.0]], [1], progress=False, **kwargs)
+
+
+def test_mismatched_or_empty_data() -> None:
+    model = nn.MLP(2, [1], seed=0)
+    with pytest.raises(ValueError, match="same length, got 2 and 1"):
+        training.fit(model, [[0.0, 0.0]] * 2, [1], progress=False)
+    with pytest.raises(ValueError, match="no training data"):
+        training.fit(model, [], [], progress=False)
+
+
+def test_single_output_losses_refuse_multi_output_models() -> None:
+    with pytest.raises(
+        ValueError, match="loss 'hinge' needs one output per sample, but the model returns 3"
+    ):
+        training.fit(nn.MLP(2, [3], seed=0), [[0.0, 1.0]], [1], epochs=1, progress=False)
+
+
+def test_bce_with_a_sigmoid_output_learns_circles() -> None:
+    X, y = data.make_circles(60, noise=0.05, seed=0)
+    model = nn.MLP(2, [8, 1], "tanh", output_activation="sigmoid", init="auto", seed=0)
+    training.fit(
+        model,
+        X,
+        y,
+        loss="bce",
+        optimizer=optim.Adam(model.parameters(), lr=0.05),
+        epochs=100,
+        progress=False,
+    )
+    assert training.evaluate(model, X, y, loss="bce")["accuracy"] == 1.0
+
+
+def test_custom_loss_function() -> None:
+    X, y = data.make_linear(8, seed=1)
+    a, b = nn.MLP(1, [1], seed=0), nn.MLP(1, [1], seed=0)
+    ha = training.fit(
+        a, X, y, loss=lambda outs, ts: losses.mse_loss(outs, ts), lr=0.1, epochs=3, progress=False
+    )
+    hb = training.fit(b, X, y, loss="mse", lr=0.1, epochs=3, progress=False)
+    assert ha.loss == hb.loss and ha.accuracy == []
+
+
+def test_divergence_is_reported_with_the_epoch() -> None:
+    X, y = data.make_linear(20, seed=0)
+    with pytest.raises(
+        OverflowError, match=r"fit: the training diverged in epoch \d+ .*smaller learning rate"
+    ):
+        training.fit(
+            nn.MLP(1, [4, 1], seed=0), X, y, loss="mse", lr=1e150, epochs=50, progress=False
+        )
+
+
+def test_evaluate_and_predict() -> None:
+    model = nn.MLP(2, [2], seed=0)  # two outputs: class logits
+    model.load_state_dict(
+        {
+            "layers.0.neurons.0.w.0": 1.0,
+            "layers.0.neurons.0.w.1": 0.0,
+            "layers.0.neurons.0.b": 0.0,
+            "layers.0.neurons.1.w.0": 0.0,
+            "layers.0.neurons.1.w.1": 1.0,
+            "layers.0.neurons.1.b": 0.0,
+        }
+    )
+    model.layers[0].activation = "linear"
+    model.layers[0]._act = None
+    X = [[2.0, 0.0], [0.0, 3.0], [1.0, 0.0]]
+    assert training.predict(model, X) == [[2.0, 0.0], [0.0, 3.0], [1.0, 0.0]]
+    result = training.evaluate(model, X, [0, 1, 1], loss="cross_entropy")
+    assert result["accuracy"] == pytest.approx(2 / 3)
+    expected = (math.log(1 + math.exp(-2)) + math.log(1 + math.exp(-3)) + math.log(1 + math.e)) / 3
+    assert result["loss"] == pytest.approx(expected)
+    assert all(p.grad == 0.0 for p in model.parameters())  # evaluation records no graph
+
+
+# -- History -----------------------------------------------------------------------------------
+
+
+def test_history_csv_round_trips(tmp_path: Path) -> None:
+    X, y = data.make_moons(20, seed=0)
+    history = training.fit(nn.MLP(2, [4, 1], seed=0), X, y, lr=0.5, epochs=5, progress=False)
+    with open(history.to_csv(tmp_path / "history.csv"), newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4, 5]
+    assert [float(r["loss"]) for r in rows] == history.loss  # repr: exact
+    assert [float(r["accuracy"]) for r in rows] == history.accuracy
+    assert [float(r["lr"]) for r in rows] == history.lr == [0.5] * 5
+    assert all(float(r["seconds"]) > 0 for r in rows)
+
+
+def test_history_csv_leaves_accuracy_blank_for_regression(tmp_path: Path) -> None:
+    text = (
+        History(loss=[0.25, 0.125], lr=[0.1, 0.1], seconds=[0.5, 0.5])
+        .to_csv(tmp_path / "h.csv")
+        .read_text()
+    )
+    assert text.splitlines() == [
+        "epoch,loss,accuracy,lr,seconds",
+        "1,0.25,,0.1,0.5",
+        "2,0.125,,0.1,0.5",
+    ]
+
+
+# -- checkpoints and the progress bar -----------------------------------------------------------
+
+
+def test_checkpoints_are_written_every_n_epochs_and_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    X, y = data.make_moons(20, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    saved_at: list[int] = []
+    real_save = model.save
+    monkeypatch.setattr(
+        model, "save", lambda path: (saved_at.append(len(history_box)), real_save(path))[1]
+    )
+    history_box: list[int] = []
+    path = tmp_path / "ckpt.json"
+    training.fit(
+        model, X, y, lr=0.5, epochs=12, checkpoint=path, checkpoint_every=5, progress=False,
+        on_epoch=lambda e, h: history_box.append(e),
+    )  # fmt: skip
+    assert saved_at == [4, 9, 11]  # after epochs 5, 10 and the last (12), counted from 0
+    assert nn.load_model(path).state_dict() == model.state_dict()
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_in_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    X, y = data.make_moons(10, seed=0)
+    training.fit(nn.MLP(2, [3, 1], seed=0), X, y, epochs=3, progress=True)
+    assert capsys.readouterr().err == ""  # captured stderr is no terminal: no bar
+    terminal = FakeTerminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    training.fit(nn.MLP(2, [3, 1], seed=0), X, y, epochs=3, progress=True)
+    shown = terminal.getvalue()
+    assert "train" in shown and "3/3" in shown and "loss=" in shown and "acc=" in shown
+    quiet = FakeTerminal()
+    monkeypatch.setattr("sys.stderr", quiet)
+    training.fit(nn.MLP(2, [3, 1], seed=0), X, y, epochs=3, progress=False)
+    assert quiet.getvalue() == ""
+
+
+# -- micrograd itself, as the reference ---------------------------------------------------------
+
+
+def test_first_steps_match_micrograds_own_demo_code() -> None:
+    # micrograd's demo loop, run with the micrograd package on our moons, next to fit() with the
+    # same initial weights: the losses and the weights must agree step by step. (micrograd's
+    # mean multiplies by 1/n where ours divides by n, so they may differ in the last bit.)
+    import micrograd.engine
+    import micrograd.nn  # in the dev extra: this check must run, not skip
+
+    X, y = data.make_moons(100, noise=0.1, seed=1337)
+    labels = [2 * t - 1 for t in y]
+    random.seed(1337)
+    theirs = micrograd.nn.MLP(2, [16, 16, 1])
+    random.seed(1337)
+    ours = nn.MLP(2, [16, 16, 1])
+    steps = 4
+    their_losses = []
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # micrograd's closures make cycles: collecting them would take ~90% of the time
+    try:
+        for k in range(steps):
+            inputs = [list(map(micrograd.engine.Value, row)) for row in X]
+            scores = list(map(theirs, inputs))
+            hinge = [(1 + -yi * si).relu() for yi, si in zip(labels, scores)]
+            total = sum(hinge) * (1.0 / len(hinge)) + 1e-4 * sum(p * p for p in theirs.parameters())
+            theirs.zero_grad()
+            total.backward()
+            for p in theirs.parameters():
+                p.data -= (1.0 - 0.9 * k / 100) * p.grad
+            their_losses.append(total.data)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    opt = optim.SGD(ours.parameters(), lr=1.0)
+    sched = optim.LambdaLR(opt, lambda k: 1.0 - 0.9 * k / 100)
+    history = training.fit(
+        ours, X, y, optimizer=opt, scheduler=sched, epochs=steps, l2=1e-4, progress=False
+    )
+    assert history.loss == pytest.approx(their_losses, rel=1e-12)
+    assert [p.data for p in ours.parameters()] == pytest.approx(
+        [p.data for p in theirs.parameters()], rel=1e-9, abs=1e-12
+    )
+
+
+def test_the_package_exposes_the_training_modules() -> None:
+    assert ag.nn is nn and ag.training is training and ag.losses is losses and ag.data is data
