@@ -329,9 +329,8 @@ def topological_order(root: Value) -> list[Value]:
 def _interior_order(root: Value) -> tuple[list[Value], list[tuple[Value, float]]]:
     """``topological_order`` without the leaves, ready for a backward pass.
 
-    Leaves need no visit: they only receive gradient from their children. In an MLP most edges
-    end at a leaf (weights, biases, constants), so skipping them saves most of the set
-    operations of the walk (on micrograd's moons step the walk takes 0.6× the time with leaves).
+    Leaves need no visit: they only receive gradient from their children, so they are marked
+    seen but never pushed. In an MLP most edges end at a leaf (weights, biases, constants).
 
     On the way, every interior node's grad is reset to 0.0, and every leaf that already holds a
     gradient is set to 0.0 with its old value returned in the second list, so that the pass
@@ -346,14 +345,14 @@ def _interior_order(root: Value) -> tuple[list[Value], list[tuple[Value, float]]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if parent.parents:
-                if parent not in visited:
-                    mark(parent)
+            if parent not in visited:  # leaves too: a weight shared by many nodes is seen once
+                mark(parent)
+                if parent.parents:
                     push((parent, iter(parent.parents)))
                     break
-            elif parent.grad:
-                earlier.append((parent, parent.grad))
-                parent.grad = 0.0
+                if parent.grad:
+                    earlier.append((parent, parent.grad))
+                    parent.grad = 0.0
         else:
             stack.pop()
             node.grad = 0.0

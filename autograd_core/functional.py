@@ -23,7 +23,16 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, overload
 
 from autograd_core import ops
-from autograd_core.engine import Value, _as_float, _domain_error, _node, apply, no_grad
+from autograd_core.engine import (
+    Value,
+    _as_float,
+    _domain_error,
+    _grad_enabled,
+    _new,
+    _node,
+    apply,
+    no_grad,
+)
 
 __all__ = [
     "exp",
@@ -289,6 +298,72 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Any:
     if not parents:
         return total
     return _node(total, ops.DOT, parents, partials)
+
+
+def _dense(
+    weights: Sequence[Sequence[Value]], biases: Sequence[Value], x: Sequence[Any], relu: bool
+) -> list[Value] | None:
+    """A layer's neurons on one input: ``[dot(w, x, b) for w, b in ...]``, relu'd if asked.
+
+    The same nodes, values and partials as the plain comprehension (``dot``, then ``relu``),
+    built with the work the neurons share done once: the inputs' data and their tuple are
+    gathered once per layer instead of once per neuron, and the relu node is made inline. This
+    is the forward pass of an MLP, most of a training step.
+
+    Returns ``None`` (the caller then takes the plain path, with its checks and messages) when
+    gradients are off, when the inputs are neither all Values nor all floats, or when a sum is
+    not finite.
+    """
+    if not _grad_enabled():
+        return None
+    xs = x if type(x) is list or type(x) is tuple else list(x)
+    xd = [v.data for v in xs if type(v) is Value]
+    floats = False
+    if len(xd) != len(xs):
+        if xd or not all(type(v) is float for v in xs):
+            return None
+        xd = list(xs)
+        floats = True
+    xt = tuple(xs)
+    mul = operator.mul
+    relu_op = ops.RELU
+    dot_op = ops.DOT
+    out: list[Value] = []
+    append = out.append
+    for ws, b in zip(weights, biases):
+        if len(ws) != len(xs):
+            return None
+        wd = [w.data for w in ws]
+        total = builtins.sum(map(mul, wd, xd), b.data)
+        if total - total:
+            return None
+        z = _new(Value)
+        z.data = total
+        z.grad = 0.0
+        z.label = ""
+        z.op = dot_op
+        if floats:  # raw features are constants: only the weights and the bias are parents
+            z.parents = (*ws, b)
+            z.partials = (*xd, 1.0)
+        else:
+            z.parents = (*ws, *xt, b)
+            z.partials = (*xd, *wd, 1.0)
+        if relu:
+            r = _new(Value)
+            r.grad = 0.0
+            r.label = ""
+            r.op = relu_op
+            r.parents = (z,)
+            if total > 0.0:
+                r.data = total
+                r.partials = (1.0,)
+            else:
+                r.data = 0.0
+                r.partials = (0.0,)
+            append(r)
+        else:
+            append(z)
+    return out
 
 
 def _dot_general(

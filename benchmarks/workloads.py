@@ -142,6 +142,80 @@ def moons_engine(lib: str, repeats: int, n: int) -> dict[str, Any]:
     return {"times": times, "extra": {"final_loss": float(losses[-1])}}
 
 
+# -- moons demo, library path: each library's own MLP, micrograd's demo loop -----------------
+
+
+def moons_library(lib: str, repeats: int, n: int) -> dict[str, Any]:
+    """The demo step as each library's users write it.
+
+    autograd_core: ``nn.MLP`` + ``losses.hinge_loss`` + ``losses.l2_penalty`` + ``optim.SGD``.
+    micrograd: its ``nn.MLP`` and the hand-written loss and SGD update of its demo notebook.
+    """
+    X, y = moons(n)
+    times: list[float] = []
+    losses: list[float] = []
+    if lib == "ag":
+        from autograd_core import losses as ag_losses
+        from autograd_core import nn, optim
+
+        model = nn.MLP(2, [16, 16, 1], seed=0)
+        params = model.parameters()
+        opt = optim.SGD(params, lr=1.0)
+        for k in range(repeats):
+            t0 = time.perf_counter()
+            scores = [model(row) for row in X]
+            loss = ag_losses.hinge_loss(scores, y) + 1e-4 * ag_losses.l2_penalty(params)
+            opt.zero_grad()
+            loss.backward()
+            opt.lr = 1.0 - 0.9 * k / 100
+            opt.step()
+            times.append(time.perf_counter() - t0)
+            losses.append(loss.data)
+            del loss, scores
+    elif lib == "micrograd":
+        import micrograd.nn
+        from micrograd.engine import Value
+
+        random.seed(0)
+        mg_model = micrograd.nn.MLP(2, [16, 16, 1])
+        for k in range(repeats):
+            t0 = time.perf_counter()
+            inputs = [list(map(Value, row)) for row in X]
+            mg_scores = list(map(mg_model, inputs))
+            hinge = [(1 + -yi * si).relu() for yi, si in zip(y, mg_scores)]
+            data_loss = sum(hinge) * (1.0 / len(hinge))
+            reg_loss = 1e-4 * sum(p * p for p in mg_model.parameters())
+            mg_loss = data_loss + reg_loss
+            mg_model.zero_grad()
+            mg_loss.backward()
+            lr = 1.0 - 0.9 * k / 100
+            for p in mg_model.parameters():
+                p.data -= lr * p.grad
+            times.append(time.perf_counter() - t0)
+            losses.append(mg_loss.data)
+            del mg_loss, data_loss, reg_loss, hinge, mg_scores, inputs
+    else:
+        raise SystemExit("moons_library compares autograd_core and micrograd")
+    return {"times": times, "extra": {"final_loss": float(losses[-1])}}
+
+
+def moons_fit(lib: str, repeats: int, n: int) -> dict[str, Any]:
+    """The same demo through ``training.fit``: one epoch is one full-batch step."""
+    if lib != "ag":
+        raise SystemExit("moons_fit measures autograd_core's training loop")
+    from autograd_core import nn, optim, training
+
+    X, y = moons(n)
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    opt = optim.SGD(model.parameters(), lr=1.0)
+    sched = optim.LambdaLR(opt, lambda k: 1.0 - 0.9 * k / 100)
+    history = training.fit(
+        model, X, y, loss="hinge", optimizer=opt, scheduler=sched, epochs=repeats, l2=1e-4,
+        progress=False,
+    )  # fmt: skip
+    return {"times": list(history.seconds), "extra": {"final_loss": history.loss[-1]}}
+
+
 # -- memory and scale -------------------------------------------------------------------------
 
 
@@ -211,6 +285,8 @@ def wide_sum(lib: str, repeats: int, n: int) -> dict[str, Any]:
 
 WORKLOADS: dict[str, Callable[[str, int, int], dict[str, Any]]] = {
     "moons_engine": moons_engine,
+    "moons_library": moons_library,
+    "moons_fit": moons_fit,
     "bytes_per_node": bytes_per_node,
     "chain": chain,
     "wide_sum": wide_sum,

@@ -675,3 +675,76 @@ def test_save_into_a_missing_directory_creates_nothing(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         MLP(2, [1], seed=0).save(tmp_path / "missing" / "model.json")
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the fused layer kernel builds exactly the graph of the plain neuron formula -----------------
+
+
+def plain_layer(layer: Layer, x: list[Any]) -> list[Value]:
+    """The layer written out the obvious way: one ``ag.dot`` and one activation per neuron."""
+    outs = [ag.dot(n.w, x, n.b) for n in layer.neurons]
+    return [o.relu() for o in outs] if layer.activation == "relu" else outs
+
+
+def graph_signature(root: Value, leaves: dict[int, str]) -> list[tuple[Any, ...]]:
+    """Every node of the graph in order: op, data and partials, parents named by position."""
+    order = ag.topological_order(root)
+    index = {id(n): i for i, n in enumerate(order)}
+    return [
+        (
+            n.op.name if n.op else None,
+            n.data,
+            n.partials,
+            tuple(leaves.get(id(p), index[id(p)]) for p in n.parents),
+        )
+        for n in order
+    ]
+
+
+@given(
+    nin=st.integers(1, 5),
+    nout=st.integers(1, 4),
+    activation=st.sampled_from(["relu", "linear"]),
+    kind=st.sampled_from(["floats", "values", "mixed", "ints"]),
+    xs=st.lists(st.floats(-3, 3), min_size=5, max_size=5),
+    seed=st.integers(0, 2**16),
+)
+def test_fused_layer_matches_the_plain_formula(
+    nin: int, nout: int, activation: str, kind: str, xs: list[float], seed: int
+) -> None:
+    layer = Layer(nin, nout, activation=activation, seed=seed)
+    raw = xs[:nin]
+    if kind == "floats":
+        make = lambda: list(raw)  # noqa: E731
+    elif kind == "ints":
+        make = lambda: [round(v) for v in raw]  # noqa: E731
+    elif kind == "values":
+        make = lambda: [Value(v) for v in raw]  # noqa: E731
+    else:
+        make = lambda: [Value(v) if i % 2 else v for i, v in enumerate(raw)]  # noqa: E731
+    x_fused, x_plain = make(), make()
+    fused, plain = layer(x_fused), plain_layer(layer, x_plain)
+    loss_fused = ag.sum([o * o for o in fused])
+    loss_plain = ag.sum([o * o for o in plain])
+    names = {id(p): name for name, p in layer.named_parameters()}
+    names_fused = {**names, **{id(v): f"x{i}" for i, v in enumerate(x_fused)}}
+    names_plain = {**names, **{id(v): f"x{i}" for i, v in enumerate(x_plain)}}
+    assert graph_signature(loss_fused, names_fused) == graph_signature(loss_plain, names_plain)
+    layer.zero_grad()
+    loss_fused.backward()
+    grads_fused = [p.grad for p in layer.parameters()]
+    layer.zero_grad()
+    loss_plain.backward()
+    assert grads_fused == [p.grad for p in layer.parameters()]
+
+
+def test_fused_layer_under_no_grad_and_with_bad_inputs() -> None:
+    layer = Layer(2, 3, seed=0)
+    with ag.no_grad():
+        outs = layer([1.0, 2.0])
+    assert [o.data for o in outs] == [o.data for o in plain_layer(layer, [1.0, 2.0])]
+    assert all(o.op is None and o.parents == () for o in outs)
+    with pytest.raises(ValueError, match="dot"):
+        layer([1.0, math.nan])
+    with pytest.raises(ValueError, match="same length"):
+        layer([1.0, 2.0, 3.0])

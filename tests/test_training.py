@@ -404,3 +404,32 @@ def test_first_steps_match_micrograds_own_demo_code() -> None:
 
 def test_the_package_exposes_the_training_modules() -> None:
     assert ag.nn is nn and ag.training is training and ag.losses is losses and ag.data is data
+
+
+def test_fit_pauses_the_collector_only_during_a_step_and_restores_it() -> None:
+    X, y = ag.data.make_moons(20, noise=0.1, seed=3)
+    seen: list[bool] = []
+    fail = False
+
+    class Spy(ag.nn.MLP):
+        def __call__(self, x: Any) -> Any:
+            seen.append(gc.isenabled())
+            if fail:
+                raise RuntimeError("boom inside the step")
+            return super().__call__(x)
+
+    model = Spy(2, [4, 1], seed=0)
+    assert gc.isenabled()
+    ag.training.fit(model, X, y, loss="hinge", epochs=2, progress=False)
+    assert gc.isenabled()
+    assert len(seen) == 40 and not any(seen)
+    gc.disable()
+    try:  # a caller that had switched it off keeps it off
+        ag.training.fit(model, X, y, loss="hinge", epochs=1, progress=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    fail = True  # an error inside the step does not leave it off
+    with pytest.raises(RuntimeError, match="boom"):
+        ag.training.fit(model, X, y, loss="hinge", epochs=1, progress=False)
+    assert gc.isenabled()
