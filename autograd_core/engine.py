@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import gc
 import numbers
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -52,6 +53,7 @@ _GRAD_ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 _grad_enabled = _GRAD_ENABLED.get
 _new = object.__new__
+_gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
 _EMPTY: tuple[()] = ()
 _pow_const_ops: dict[float, Op] = {}
 
@@ -279,18 +281,28 @@ class Value:
         if not self.parents:
             self.grad += seed
             return
-        order, earlier = _interior_order(self)
-        self.grad = seed
-        for node in reversed(order):
-            g = node.grad
-            if g == 0.0:
-                continue  # nothing to hand down (also keeps an infinite partial from making 0·inf)
-            for parent, local in zip(node.parents, node.partials):
-                parent.grad += local * g
-        # Leaves accumulate across calls as ``old + this pass's total`` (PyTorch's order of
-        # addition), so a second identical backward gives exactly twice the first.
-        for leaf, old in earlier:
-            leaf.grad = old + leaf.grad
+        # The walk allocates two objects per node and frees them all at the end; with the cyclic
+        # collector on, those allocations set off collections that scan the whole graph (a
+        # sixth of backward's time on the moons step). Nothing here can make a reference cycle,
+        # so the collector is paused for the pass and restored after it.
+        collecting = _gc_isenabled()
+        _gc_disable()
+        try:
+            order, earlier = _interior_order(self)
+            self.grad = seed
+            for node in reversed(order):
+                g = node.grad
+                if g == 0.0:
+                    continue  # nothing to hand down (keeps an infinite partial from making 0·inf)
+                for parent, local in zip(node.parents, node.partials):
+                    parent.grad += local * g
+            # Leaves accumulate across calls as ``old + this pass's total`` (PyTorch's order of
+            # addition), so a second identical backward gives exactly twice the first.
+            for leaf, old in earlier:
+                leaf.grad = old + leaf.grad
+        finally:
+            if collecting:
+                _gc_enable()
 
 
 def topological_order(root: Value) -> list[Value]:

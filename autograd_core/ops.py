@@ -428,6 +428,8 @@ _ONE = (1.0,)
 _ONE_ONE = (1.0, 1.0)
 _ONE_MINUS_ONE = (1.0, -1.0)
 _MINUS_ONE = (-1.0,)
+_ONE = (1.0,)
+_ZERO = (0.0,)
 
 
 def _sum_forward(*xs: float) -> float:
@@ -471,7 +473,7 @@ LOG = register_op("log", _log, lambda out, x: (1.0 / x,))
 SQRT = register_op("sqrt", _sqrt, _sqrt_partials, symbol="√")
 TANH = register_op("tanh", math.tanh, lambda out, x: (1.0 - out * out,))
 SIGMOID = register_op("sigmoid", _sigmoid, lambda out, x: (out * (1.0 - out),), symbol="σ")
-RELU = register_op("relu", _relu, lambda out, x: (1.0 if data(x) > 0.0 else 0.0,))
+RELU = register_op("relu", _relu, lambda out, x: _ONE if data(x) > 0.0 else _ZERO)
 LEAKY_RELU = register_op(
     "leaky_relu", _leaky_relu, _leaky_relu_partials, params=("negative_slope",)
 )

@@ -422,3 +422,18 @@ def test_no_grad_results_do_not_keep_inputs_alive() -> None:
         assert y.data == 2.0
     finally:
         gc.enable()
+
+
+def test_backward_leaves_the_garbage_collector_as_it_found_it() -> None:
+    x = Value(2.0)
+    y = (x * x).tanh() + x
+    assert gc.isenabled()
+    y.backward()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        y.backward()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert x.grad == 2 * (4.0 * (1.0 - math.tanh(4.0) ** 2) + 1.0)
