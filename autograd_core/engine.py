@@ -341,8 +341,9 @@ def topological_order(root: Value) -> list[Value]:
 def _interior_order(root: Value) -> tuple[list[Value], list[tuple[Value, float]]]:
     """``topological_order`` without the leaves, ready for a backward pass.
 
-    Leaves need no visit: they only receive gradient from their children, so they are marked
-    seen but never pushed. In an MLP most edges end at a leaf (weights, biases, constants).
+    Leaves need no visit: they only receive gradient from their children. In an MLP most edges
+    end at a leaf (weights, biases, constants), and a wide graph may have millions of distinct
+    leaves, so they stay out of the visited set (which would otherwise grow with them).
 
     On the way, every interior node's grad is reset to 0.0, and every leaf that already holds a
     gradient is set to 0.0 with its old value returned in the second list, so that the pass
@@ -357,14 +358,14 @@ def _interior_order(root: Value) -> tuple[list[Value], list[tuple[Value, float]]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if parent not in visited:  # leaves too: a weight shared by many nodes is seen once
-                mark(parent)
-                if parent.parents:
+            if parent.parents:
+                if parent not in visited:
+                    mark(parent)
                     push((parent, iter(parent.parents)))
                     break
-                if parent.grad:
-                    earlier.append((parent, parent.grad))
-                    parent.grad = 0.0
+            elif parent.grad:
+                earlier.append((parent, parent.grad))
+                parent.grad = 0.0
         else:
             stack.pop()
             node.grad = 0.0

@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
 
     have_torch = available("torch")
     n_moons = 8 if smoke else 100
-    repeats, rounds = (1, 1) if smoke else (3, 5)
+    repeats, rounds = (1, 1) if smoke else (3, 7)
 
     # moons demo step, library path: each library's own MLP; ours also through training.fit
     jobs = [("moons_library", "ag", repeats), ("moons_fit", "ag", 2 if smoke else 10)]
