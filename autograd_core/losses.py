@@ -352,27 +352,25 @@ def _is_sequence(x: Any) -> bool:
     return hasattr(x, "__len__") and hasattr(x, "__getitem__") and not isinstance(x, (str, bytes))
 
 
+def _items(x: Any) -> list[Any]:
+    """The numbers of a scalar, a list, or a list of lists, in order."""
+    if not _is_sequence(x):
+        return [x]
+    if len(x) and _is_sequence(x[0]):
+        return [item for row in x for item in row]
+    return list(x)
+
+
 def _flatten(x: Any, where: str, what: str) -> list[Value]:
     """One Value per number of a scalar, a list, or a list of lists."""
-    if not _is_sequence(x):
-        items = [x]
-    elif len(x) and _is_sequence(x[0]):
-        items = [item for row in x for item in row]
-    else:
-        items = list(x)
+    items = _items(x)
     if not items:
         raise ValueError(f"{where}: {what} is empty")
     return [as_value(item, f"{where}: {what}") for item in items]
 
 
 def _flatten_numbers(x: Any, where: str, what: str) -> list[float]:
-    if not _is_sequence(x):
-        items = [x]
-    elif len(x) and _is_sequence(x[0]):
-        items = [item for row in x for item in row]
-    else:
-        items = list(x)
-    return [_finite(item, where, what) for item in items]
+    return [_finite(item, where, what) for item in _items(x)]
 
 
 def _finite(x: Any, where: str, what: str) -> float:
