@@ -10,6 +10,9 @@ Example:
     (14.752122, -10.071945)
 """
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from autograd_core import data, engine, functional, losses, nn, ops, optim, training, viz
 from autograd_core.engine import (
     Value,
@@ -19,20 +22,11 @@ from autograd_core.engine import (
     set_grad_enabled,
     topological_order,
 )
-from autograd_core.functional import (
-    cos,
-    dot,
-    exp,
-    leaky_relu,
-    log,
-    relu,
-    sigmoid,
-    sin,
-    sqrt,
-    sum,
-    tanh,
-)
+from autograd_core.functional import FUNCTIONS, dot, sum
 from autograd_core.ops import register_op
+
+# ag.exp, ag.tanh, ...: the op table's functions (see functional.FUNCTIONS)
+globals().update(FUNCTIONS)
 
 __version__ = "0.1.0"
 
@@ -44,15 +38,7 @@ __all__ = [
     "is_grad_enabled",
     "topological_order",
     "register_op",
-    "exp",
-    "log",
-    "sqrt",
-    "tanh",
-    "sigmoid",
-    "relu",
-    "leaky_relu",
-    "sin",
-    "cos",
+    *FUNCTIONS,
     "sum",
     "dot",
     "engine",
@@ -66,3 +52,7 @@ __all__ = [
     "training",
     "__version__",
 ]
+
+if TYPE_CHECKING:  # the functions put in globals() above, for type checkers
+
+    def __getattr__(name: str) -> Callable[..., Any]: ...

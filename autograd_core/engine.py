@@ -28,11 +28,10 @@ from __future__ import annotations
 import contextvars
 import functools
 import gc
-import numbers
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from autograd_core import ops
+from autograd_core import _nodes, ops
 from autograd_core.ops import Op
 
 __all__ = [
@@ -48,81 +47,13 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_GRAD_ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "autograd_core_grad_enabled", default=True
-)
-_grad_enabled = _GRAD_ENABLED.get
-_new = object.__new__
+_grad_enabled = _nodes.grad_enabled
+_GRAD_ENABLED = _nodes._GRAD_ENABLED
 _gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
-_EMPTY: tuple[()] = ()
+_EMPTY = _nodes.EMPTY
+_binary, _method = _nodes.binary_operator, _nodes.unary_method
+# x ** c for the few exponents a program uses: the bound op, looked up instead of rebuilt
 _pow_const_ops: dict[float, Op] = {}
-
-
-def _binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
-    """The operator method for a binary row of the op table (``__mul__``, ``__rsub__``, ...)."""
-    forward, rule = op.forward, op.partials
-
-    def method(self: Value, other: Any) -> Value:
-        if type(other) is not Value:
-            other = _lift(other)
-            if other is None:
-                return NotImplemented  # type: ignore[no-any-return]
-        a, b = (other, self) if reflected else (self, other)
-        x = a.data
-        y = b.data
-        try:
-            out = forward(x, y)
-            if out - out:  # inf or nan: the forward overflowed
-                raise OverflowError("the result is too large for a float")
-            partials = rule(out, x, y) if _grad_enabled() else None
-        except (ArithmeticError, ValueError) as exc:
-            raise _domain_error(op, (a, b), exc) from None
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if partials is None:
-            node.op = None
-            node.parents = node.partials = _EMPTY
-        else:
-            node.op = op
-            node.parents = (a, b)
-            node.partials = partials
-        return node
-
-    method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
-    return method
-
-
-def _unary_method(op: Op, doc: str) -> Callable[[Value], Value]:
-    """The method for a unary row of the op table (``x.tanh()``, ``-x``, ...)."""
-    forward, rule = op.forward, op.partials
-
-    def method(self: Value) -> Value:
-        x = self.data
-        try:
-            out = forward(x)
-            if out - out:
-                raise OverflowError("the result is too large for a float")
-            partials = rule(out, x) if _grad_enabled() else None
-        except (ArithmeticError, ValueError) as exc:
-            raise _domain_error(op, (self,), exc) from None
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node.label = ""
-        if partials is None:
-            node.op = None
-            node.parents = node.partials = _EMPTY
-        else:
-            node.op = op
-            node.parents = (self,)
-            node.partials = partials
-        return node
-
-    method.__name__ = op.name
-    method.__doc__ = doc
-    return method
 
 
 class Value:
@@ -155,7 +86,7 @@ class Value:
     __array_ufunc__ = None
 
     def __init__(self, data: Any, label: str = "") -> None:
-        self.data = _as_float(data, "Value")
+        self.data = _nodes.as_float(data, "Value")
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {type(label).__name__}")
         self.grad = 0.0
@@ -174,59 +105,52 @@ class Value:
         return not self.parents
 
     # -- arithmetic: one line each, the work is in the op table ---------------------------
-    # The methods are generated from the table rows (see _binary_method): one Python frame per
-    # operation instead of two, measured 15% faster per node than a method calling a helper.
+    # Each method is generated from its row (see _nodes.py): the row's forward computes the
+    # value, its partials rule the local derivatives, stored with the node for backward.
 
-    __add__ = _binary_method(ops.ADD)
-    __radd__ = _binary_method(ops.ADD, reflected=True)
-    __sub__ = _binary_method(ops.SUB)
-    __rsub__ = _binary_method(ops.SUB, reflected=True)
-    __mul__ = _binary_method(ops.MUL)
-    __rmul__ = _binary_method(ops.MUL, reflected=True)
-    __truediv__ = _binary_method(ops.DIV)
-    __rtruediv__ = _binary_method(ops.DIV, reflected=True)
-    __rpow__ = _binary_method(ops.POW, reflected=True)
-    _pow_values = _binary_method(ops.POW)
+    __add__ = _binary(ops.ADD)
+    __radd__ = _binary(ops.ADD, reflected=True)
+    __sub__ = _binary(ops.SUB)
+    __rsub__ = _binary(ops.SUB, reflected=True)
+    __mul__ = _binary(ops.MUL)
+    __rmul__ = _binary(ops.MUL, reflected=True)
+    __truediv__ = _binary(ops.DIV)
+    __rtruediv__ = _binary(ops.DIV, reflected=True)
+    __rpow__ = _binary(ops.POW, reflected=True)
+    __neg__ = _method(ops.NEG)
+    __abs__ = _method(ops.ABS)
+
+    def __pos__(self) -> Value:
+        return self
 
     def __pow__(self, other: Any) -> Value:
-        if type(other) is Value:
+        if type(other) is Value or isinstance(other, Value):
             return self._pow_values(other)
-        # x ** 2 is a unary op with its exponent bound (like micrograd's "**2" node)
+        # x ** 2 is a one-input op with its exponent bound (like micrograd's "**2" node)
         op = _pow_const_ops.get(other) if type(other) is float or type(other) is int else None
         if op is None:
-            exponent = _lift_number(other)
+            exponent = _nodes.lift_number(other)
             if exponent is None:
                 return NotImplemented
             op = ops.POW_CONST.bind(exponent)
             if len(_pow_const_ops) < 256:
                 _pow_const_ops[exponent] = op
-        return _unary(op, self)
+        return _nodes.apply_unary(op, self)
 
-    __neg__ = _unary_method(ops.NEG, "-x")
-    __abs__ = _unary_method(ops.ABS, "|x|; its derivative at 0 is 0, as in PyTorch.")
+    _pow_values = _binary(ops.POW)
 
-    def __pos__(self) -> Value:
-        return self
+    # -- the rows of the op table marked method=True (a test checks that none is missing) --
 
-    # -- functions --------------------------------------------------------------------------
-
-    exp = _unary_method(ops.EXP, "e ** x; ``OverflowError`` above x = 709.78.")
-    log = _unary_method(ops.LOG, "Natural logarithm; ``ValueError`` for x <= 0.")
-    sqrt = _unary_method(ops.SQRT, "Square root; ``ValueError`` for x < 0.")
-    tanh = _unary_method(ops.TANH, "Hyperbolic tangent.")
-    sigmoid = _unary_method(ops.SIGMOID, "Logistic function 1 / (1 + e**-x), stable for any x.")
-    relu = _unary_method(ops.RELU, "max(0, x); its derivative at 0 is 0, as in PyTorch.")
-    sin = _unary_method(ops.SIN, "Sine (radians).")
-    cos = _unary_method(ops.COS, "Cosine (radians).")
-
-    def leaky_relu(self, negative_slope: float = 0.01) -> Value:
-        """x for x > 0, ``negative_slope * x`` otherwise."""
-        slope = _lift_number(negative_slope)
-        if slope is None:
-            raise TypeError(
-                f"leaky_relu: negative_slope must be a real number, got {negative_slope!r}"
-            )
-        return _unary(ops.LEAKY_RELU.bind(slope), self)
+    abs = _method(ops.ABS)
+    exp = _method(ops.EXP)
+    log = _method(ops.LOG)
+    sqrt = _method(ops.SQRT)
+    tanh = _method(ops.TANH)
+    sigmoid = _method(ops.SIGMOID)
+    relu = _method(ops.RELU)
+    leaky_relu = _method(ops.LEAKY_RELU)
+    sin = _method(ops.SIN)
+    cos = _method(ops.COS)
 
     def detach(self) -> Value:
         """A new leaf with the same data and label, cut off from this node's graph.
@@ -239,13 +163,8 @@ class Value:
             >>> x.grad
             3.0
         """
-        leaf = _new(Value)
-        leaf.data = self.data
-        leaf.grad = 0.0
+        leaf = _nodes.leaf(type(self), self.data)
         leaf.label = self.label
-        leaf.op = None
-        leaf.parents = _EMPTY
-        leaf.partials = _EMPTY
         return leaf
 
     def draw(self, **options: Any) -> Any:
@@ -277,7 +196,7 @@ class Value:
             >>> x.grad  # 2x + 2
             8.0
         """
-        seed = _as_float(gradient, "backward: gradient")
+        seed = _nodes.as_float(gradient, "backward: gradient")
         if not self.parents:
             self.grad += seed
             return
@@ -289,6 +208,10 @@ class Value:
         _gc_disable()
         try:
             order, earlier = _interior_order(self)
+            for node in order:  # interior nodes hold this pass's gradient only
+                node.grad = 0.0
+            for leaf in earlier:  # leaves: this pass's total first, then old + total
+                leaf.grad = 0.0
             self.grad = seed
             for node in reversed(order):
                 g = node.grad
@@ -298,7 +221,7 @@ class Value:
                     parent.grad += local * g
             # Leaves accumulate across calls as ``old + this pass's total`` (PyTorch's order of
             # addition), so a second identical backward gives exactly twice the first.
-            for leaf, old in earlier:
+            for leaf, old in earlier.items():
                 leaf.grad = old + leaf.grad
         finally:
             if collecting:
@@ -308,8 +231,8 @@ class Value:
 def topological_order(root: Value) -> list[Value]:
     """All nodes that ``root`` depends on, each after its parents, ending with ``root``.
 
-    Iterative depth-first search, so graph depth is limited by memory, not by the Python stack.
-    ``Value.backward`` and the graph pictures both walk the graph this way.
+    The interior nodes come in the order of the backward walk (:func:`_interior_order`); each
+    leaf is placed just before the first node that uses it.
 
     Example:
         >>> import autograd_core as ag
@@ -318,107 +241,24 @@ def topological_order(root: Value) -> list[Value]:
         >>> [n.label or (n.op.name if n.op else n.data) for n in ag.topological_order(b + a)]
         ['a', 2.0, 'mul', 'add']
     """
+    if not root.parents:
+        return [root]
     order: list[Value] = []
-    visited = {root}
-    mark = visited.add
-    # Each stack entry is a node and an iterator over its parents; a node is emitted when its
-    # iterator is exhausted, i.e. after all its parents. (15% faster than a peek-twice walk.)
-    stack = [(root, iter(root.parents))]
-    push = stack.append
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent not in visited:
-                mark(parent)
-                push((parent, iter(parent.parents)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
+    seen: set[Value] = set()
+    for node in _interior_order(root)[0]:
+        for parent in node.parents:
+            if not parent.parents and parent not in seen:
+                seen.add(parent)
+                order.append(parent)
+        order.append(node)
     return order
-
-
-def _interior_order(root: Value) -> tuple[list[Value], list[tuple[Value, float]]]:
-    """``topological_order`` without the leaves, ready for a backward pass.
-
-    Leaves need no visit: they only receive gradient from their children. In an MLP most edges
-    end at a leaf (weights, biases, constants), and a wide graph may have millions of distinct
-    leaves, so they stay out of the visited set (which would otherwise grow with them).
-
-    On the way, every interior node's grad is reset to 0.0, and every leaf that already holds a
-    gradient is set to 0.0 with its old value returned in the second list, so that the pass
-    computes each leaf's total on its own and ``backward`` adds it to the old value at the end.
-    """
-    order: list[Value] = []
-    earlier: list[tuple[Value, float]] = []
-    visited = {root}
-    mark = visited.add
-    stack = [(root, iter(root.parents))]
-    push = stack.append
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent.parents:
-                if parent not in visited:
-                    mark(parent)
-                    push((parent, iter(parent.parents)))
-                    break
-            elif parent.grad:
-                earlier.append((parent, parent.grad))
-                parent.grad = 0.0
-        else:
-            stack.pop()
-            node.grad = 0.0
-            order.append(node)
-    return order, earlier
-
-
-# -- building nodes ------------------------------------------------------------------------
-
-
-def _node(data: float, op: Op, parents: tuple[Value, ...], partials: tuple[Any, ...]) -> Value:
-    node = _new(Value)
-    node.data = data
-    node.grad = 0.0
-    node.label = ""
-    if _grad_enabled():
-        node.op = op
-        node.parents = parents
-        node.partials = partials
-    else:
-        node.op = None
-        node.parents = _EMPTY
-        node.partials = _EMPTY
-    return node
-
-
-def _unary(op: Op, a: Value) -> Value:
-    x = a.data
-    try:
-        out = op.forward(x)
-        if out - out:  # inf or nan: the forward overflowed
-            raise OverflowError("the result is too large for a float")
-        if not _grad_enabled():
-            return _constant(out)
-        partials = op.partials(out, x)
-    except (ArithmeticError, ValueError) as exc:
-        raise _domain_error(op, (a,), exc) from None
-    node = _new(Value)
-    node.data = out
-    node.grad = 0.0
-    node.label = ""
-    node.op = op
-    node.parents = (a,)
-    node.partials = partials
-    return node
 
 
 def apply(op: Op, args: Sequence[Any]) -> Any:
     """Apply ``op`` to ``args``: all numbers give a float, any Value gives a new node.
 
     Numbers mixed with Values become constant leaves, so the node's parents are its operands in
-    order. This is the generic path behind ``Op.__call__``; the operators use faster
-    specialised paths with the same result.
+    order. This is what ``op(*args)`` does; the operators take faster paths to the same nodes.
 
     Example:
         >>> import autograd_core as ag
@@ -428,14 +268,14 @@ def apply(op: Op, args: Sequence[Any]) -> Any:
     """
     if op.arity is not None and len(args) != op.arity:
         raise TypeError(f"{op.name}: takes {op.arity} input(s), got {len(args)}")
-    if not any(type(a) is Value or isinstance(a, Value) for a in args):
-        floats = [_as_float(a, op.name) for a in args]
+    if not any(isinstance(a, Value) for a in args):
+        floats = [_nodes.as_float(a, op.name) for a in args]
         try:
             out = op.forward(*floats)
-            if out - out:
+            if out - out:  # inf or nan: the forward overflowed
                 raise OverflowError("the result is too large for a float")
         except (ArithmeticError, ValueError) as exc:
-            raise _domain_error(op, floats, exc) from None
+            raise _nodes.domain_error(op, floats, exc) from None
         return out
     values = tuple(as_value(a, op.name) for a in args)
     xs = [v.data for v in values]
@@ -445,12 +285,12 @@ def apply(op: Op, args: Sequence[Any]) -> Any:
             raise OverflowError("the result is too large for a float")
         partials = tuple(op.partials(out, *xs)) if _grad_enabled() else _EMPTY
     except (ArithmeticError, ValueError) as exc:
-        raise _domain_error(op, values, exc) from None
+        raise _nodes.domain_error(op, values, exc) from None
     if _grad_enabled() and len(partials) != len(values):
         raise ValueError(
             f"{op.name}: partials rule returned {len(partials)} value(s) for {len(values)} input(s)"
         )
-    return _node(out, op, values, partials)
+    return _nodes.node(Value, op, out, values, partials)
 
 
 def as_value(x: Any, where: str = "as_value") -> Value:
@@ -463,91 +303,43 @@ def as_value(x: Any, where: str = "as_value") -> Value:
     """
     if isinstance(x, Value):
         return x
-    return _constant(_as_float(x, where))
+    return _nodes.leaf(Value, _nodes.as_float(x, where))
 
 
-# -- numbers ---------------------------------------------------------------------------------
+def _interior_order(root: Value) -> tuple[list[Value], dict[Value, float]]:
+    """The interior nodes ``root`` depends on, each after its parents: the backward walk.
 
+    Iterative depth-first search, so graph depth is limited by memory, not by the Python stack.
+    Leaves need no visit: they only receive gradient from their children. In an MLP most edges
+    end at a leaf (weights, biases, constants), and a wide graph may have millions of distinct
+    leaves, so they stay out of the visited set (which would otherwise grow with them).
 
-def _constant(x: float) -> Value:
-    leaf = _new(Value)
-    leaf.data = x
-    leaf.grad = 0.0
-    leaf.label = ""
-    leaf.op = None
-    leaf.parents = _EMPTY
-    leaf.partials = _EMPTY
-    return leaf
-
-
-def _lift_number(x: Any) -> float | None:
-    """A finite float for a real number operand, None for anything else (-> NotImplemented)."""
-    if type(x) is float:
-        f = x
-    elif isinstance(x, bool):
-        return None
-    elif isinstance(x, numbers.Real):
-        try:
-            f = float(x)
-        except OverflowError:
-            raise OverflowError(f"the number {x!r} is too large for a float") from None
-    else:
-        return None
-    if f - f:
-        raise ValueError(f"operands must be finite real numbers, got {f!r}")
-    return f
-
-
-def _lift(x: Any) -> Value | None:
-    if type(x) is float and not x - x:  # the common case: a finite float constant
-        leaf = _new(Value)
-        leaf.data = x
-        leaf.grad = 0.0
-        leaf.label = ""
-        leaf.op = None
-        leaf.parents = leaf.partials = _EMPTY
-        return leaf
-    if isinstance(x, Value):
-        return x
-    f = _lift_number(x)
-    return None if f is None else _constant(f)
-
-
-def _as_float(x: Any, where: str) -> float:
-    """Validate a user-supplied number: real, not bool, finite."""
-    if type(x) is float:
-        if x - x:
-            raise ValueError(f"{where}: expected a finite real number, got {x!r}")
-        return x
-    if isinstance(x, Value):
-        raise TypeError(f"{where}: expected a number, got a Value (use its .data)")
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {x!r}")
-    try:
-        f = float(x)
-    except OverflowError:
-        raise OverflowError(f"{where}: {x!r} is too large for a float") from None
-    if f - f:
-        raise ValueError(f"{where}: expected a finite real number, got {f!r}")
-    return f
-
-
-def _describe(name: str, x: Any) -> str:
-    if isinstance(x, Value):
-        label = f" (Value {x.label!r})" if x.label else ""
-        return f"{name}={x.data!r}{label}"
-    return f"{name}={x!r}"
-
-
-def _domain_error(op: Op, args: Sequence[Any], exc: BaseException) -> BaseException:
-    """Re-raise a forward or partials failure with the op, the operands and their labels."""
-    names = op.argnames if len(op.argnames) == len(args) else [f"x{i}" for i in range(len(args))]
-    shown = ", ".join(_describe(n, a) for n, a in list(zip(names, args))[:6])
-    if len(args) > 6:
-        shown += f", ... ({len(args)} inputs)"
-    reason = str(exc) or type(exc).__name__
-    cls = type(exc) if type(exc) in (ValueError, ZeroDivisionError, OverflowError) else ValueError
-    return cls(f"{op.describe()}: {reason}; got {shown}")
+    Returns the order and the leaves that already hold a gradient, with that gradient, so that
+    ``backward`` can compute each leaf's total for the pass on its own and add it to the old
+    value at the end (PyTorch's order of addition).
+    """
+    order: list[Value] = []
+    earlier: dict[Value, float] = {}
+    visited = {root}
+    mark = visited.add
+    # Each stack entry is a node and an iterator over its parents; a node is emitted when its
+    # iterator is exhausted, i.e. after all its parents. (15% faster than a peek-twice walk.)
+    stack = [(root, iter(root.parents))]
+    push = stack.append
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent.parents:
+                if parent not in visited:
+                    mark(parent)
+                    push((parent, iter(parent.parents)))
+                    break
+            elif parent.grad:
+                earlier.setdefault(parent, parent.grad)
+        else:
+            stack.pop()
+            order.append(node)
+    return order, earlier
 
 
 # -- gradient mode ---------------------------------------------------------------------------
@@ -638,3 +430,6 @@ def is_grad_enabled() -> bool:
         True
     """
     return _grad_enabled()
+
+
+ops.set_applier(apply)

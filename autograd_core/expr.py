@@ -11,8 +11,9 @@ allows:
 * names given values by the caller (each becomes a labelled leaf Value, so it shows up in the
   picture with its name and gradient);
 * ``+ - * / **`` and unary ``-`` / ``+``;
-* calls of ``exp log sqrt tanh sigmoid relu leaky_relu sin cos abs`` and the n-ary
-  ``sum(a, b, c, ...)`` and ``dot([w1, w2], [x1, x2], b)`` (lists only as ``dot``'s arguments).
+* calls of the op table's functions (``exp log sqrt tanh sigmoid relu leaky_relu sin cos
+  abs``, see ``ops.functions()``) and the n-ary ``sum(a, b, c, ...)`` and
+  ``dot([w1, w2], [x1, x2], b)`` (lists only as ``dot``'s arguments).
 
 Anything else -- attribute access, subscripts, lambdas, comprehensions, strings, keyword
 arguments, unknown names -- is rejected with an :class:`ExpressionError` that quotes the
@@ -62,16 +63,10 @@ class _Function:
 
 
 FUNCTIONS: Mapping[str, _Function] = {
-    "exp": _Function(functional.exp, 1, 1),
-    "log": _Function(functional.log, 1, 1),
-    "sqrt": _Function(functional.sqrt, 1, 1),
-    "tanh": _Function(functional.tanh, 1, 1),
-    "sigmoid": _Function(functional.sigmoid, 1, 1),
-    "relu": _Function(functional.relu, 1, 1),
-    "leaky_relu": _Function(functional.leaky_relu, 1, 2),
-    "sin": _Function(functional.sin, 1, 1),
-    "cos": _Function(functional.cos, 1, 1),
-    "abs": _Function(lambda x: abs(x) if isinstance(x, Value) else apply(ops.ABS, (x,)), 1, 1),
+    **{
+        op.name: _Function(functional.FUNCTIONS[op.name], 1, 1 + len(op.param_names))
+        for op in ops.functions()
+    },
     "sum": _Function(lambda *terms: functional.sum(terms), 1, None),
     "dot": _Function(functional.dot, 2, 3),
 }
@@ -413,8 +408,8 @@ def _check_arguments(name: str, args: list[Any]) -> None:
         return
     if any(isinstance(a, list) for a in args):
         raise TypeError(f"{name} does not take a list")
-    if name == "leaky_relu" and len(args) == 2 and isinstance(args[1], Value):
-        raise TypeError("leaky_relu's slope must be a number, not a variable")
+    if any(isinstance(a, Value) for a in args[1:]) and name not in ("sum", "dot"):
+        raise TypeError(f"{name}'s parameters must be numbers, not variables")
 
 
 # -- messages ----------------------------------------------------------------------------------

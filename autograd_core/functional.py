@@ -18,32 +18,14 @@ parents, not a chain of a thousand additions. A neuron's ``w·x + b`` is one ``d
 from __future__ import annotations
 
 import builtins
-import operator
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any
 
-from autograd_core import ops
-from autograd_core.engine import (
-    Value,
-    _as_float,
-    _domain_error,
-    _grad_enabled,
-    _new,
-    _node,
-    apply,
-    no_grad,
-)
+from autograd_core import _nodes, ops
+from autograd_core.engine import Value, apply, no_grad
 
 __all__ = [
-    "exp",
-    "log",
-    "sqrt",
-    "tanh",
-    "sigmoid",
-    "relu",
-    "leaky_relu",
-    "sin",
-    "cos",
+    *(op.name for op in ops.functions()),
     "sum",
     "dot",
     "gradcheck",
@@ -51,149 +33,47 @@ __all__ = [
 ]
 
 
-@overload
-def exp(x: Value) -> Value: ...
-@overload
-def exp(x: float) -> float: ...
-def exp(x: Any) -> Any:
-    """e raised to ``x``.
+def _function(op: ops.Op) -> Callable[..., Any]:
+    """``ag.<name>`` for a row of the table: a float for numbers, a node for a Value."""
+    method = getattr(Value, op.name)
 
-    Example:
-        >>> import autograd_core as ag
-        >>> ag.exp(0.0), ag.exp(ag.Value(0.0)).data
-        (1.0, 1.0)
-    """
-    return x.exp() if isinstance(x, Value) else apply(ops.EXP, (x,))
+    def function(x: Any, *params: Any, **named: Any) -> Any:
+        if isinstance(x, Value):
+            return method(x, *params, **named)
+        if not op.param_names:
+            if params or named:
+                raise TypeError(f"{op.name}() takes 1 argument")
+            return apply(op, (x,))
+        return apply(op.bind(*_nodes._bind_arguments(op, params, named)), (x,))
 
-
-@overload
-def log(x: Value) -> Value: ...
-@overload
-def log(x: float) -> float: ...
-def log(x: Any) -> Any:
-    """Natural logarithm; ``ValueError`` for x <= 0.
-
-    Example:
-        >>> import autograd_core as ag
-        >>> ag.log(1.0)
-        0.0
-    """
-    return x.log() if isinstance(x, Value) else apply(ops.LOG, (x,))
+    function.__name__ = function.__qualname__ = op.name
+    function.__module__ = __name__
+    doc = op.doc or f"The ``{op.name}`` op of the table."
+    if op.example is not None:
+        x, result = op.example
+        doc += (
+            f"\n\nExample:\n    >>> import autograd_core as ag\n"
+            f"    >>> ag.{op.name}({x}), ag.{op.name}(ag.Value({x})).data\n"
+            f"    ({result}, {result})\n"
+        )
+    function.__doc__ = doc
+    return function
 
 
-@overload
-def sqrt(x: Value) -> Value: ...
-@overload
-def sqrt(x: float) -> float: ...
-def sqrt(x: Any) -> Any:
-    """Square root; ``ValueError`` for x < 0.
+FUNCTIONS: dict[str, Callable[..., Any]] = {op.name: _function(op) for op in ops.functions()}
+"""``exp``, ``log``, ``tanh``, ...: one function per row of the table marked ``function``."""
+globals().update(FUNCTIONS)
 
-    Example:
-        >>> import autograd_core as ag
-        >>> ag.sqrt(9.0)
-        3.0
-    """
-    return x.sqrt() if isinstance(x, Value) else apply(ops.SQRT, (x,))
+if TYPE_CHECKING:  # the functions above are made from the table when the module loads
 
-
-@overload
-def tanh(x: Value) -> Value: ...
-@overload
-def tanh(x: float) -> float: ...
-def tanh(x: Any) -> Any:
-    """Hyperbolic tangent.
-
-    Example:
-        >>> import autograd_core as ag
-        >>> ag.tanh(0.0)
-        0.0
-    """
-    return x.tanh() if isinstance(x, Value) else apply(ops.TANH, (x,))
-
-
-@overload
-def sigmoid(x: Value) -> Value: ...
-@overload
-def sigmoid(x: float) -> float: ...
-def sigmoid(x: Any) -> Any:
-    """Logistic function 1 / (1 + e**-x), computed without overflow for any finite x.
-
-    Example:
-        >>> import autograd_core as ag
-        >>> ag.sigmoid(0.0), ag.sigmoid(-1000.0)
-        (0.5, 0.0)
-    """
-    return x.sigmoid() if isinstance(x, Value) else apply(ops.SIGMOID, (x,))
-
-
-@overload
-def relu(x: Value) -> Value: ...
-@overload
-def relu(x: float) -> float: ...
-def relu(x: Any) -> Any:
-    """max(0, x); the derivative at 0 is 0 (PyTorch's convention).
-
-    Example:
-        >>> import autograd_core as ag
-        >>> ag.relu(-2.0), ag.relu(3.0)
-        (0.0, 3.0)
-    """
-    return x.relu() if isinstance(x, Value) else apply(ops.RELU, (x,))
-
-
-@overload
-def leaky_relu(x: Value, negative_slope: float = ...) -> Value: ...
-@overload
-def leaky_relu(x: float, negative_slope: float = ...) -> float: ...
-def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
-    """x for x > 0, ``negative_slope * x`` otherwise.
-
-    Example:
-        >>> import autograd_core as ag
-        >>> ag.leaky_relu(-2.0, 0.1)
-        -0.2
-    """
-    if isinstance(x, Value):
-        return x.leaky_relu(negative_slope)
-    slope = _as_float(negative_slope, "leaky_relu: negative_slope")
-    return apply(ops.LEAKY_RELU.bind(slope), (x,))
-
-
-@overload
-def sin(x: Value) -> Value: ...
-@overload
-def sin(x: float) -> float: ...
-def sin(x: Any) -> Any:
-    """Sine of ``x`` (radians).
-
-    Example:
-        >>> import autograd_core as ag
-        >>> ag.sin(0.0)
-        0.0
-    """
-    return x.sin() if isinstance(x, Value) else apply(ops.SIN, (x,))
-
-
-@overload
-def cos(x: Value) -> Value: ...
-@overload
-def cos(x: float) -> float: ...
-def cos(x: Any) -> Any:
-    """Cosine of ``x`` (radians).
-
-    Example:
-        >>> import autograd_core as ag
-        >>> ag.cos(0.0)
-        1.0
-    """
-    return x.cos() if isinstance(x, Value) else apply(ops.COS, (x,))
+    def __getattr__(name: str) -> Callable[..., Any]: ...
 
 
 def sum(values: Iterable[Any]) -> Any:  # noqa: A001 - ag.sum is the library's n-ary sum
     """Add many terms as **one** node (``Σ``) instead of a chain of additions.
 
-    Numbers among the terms are folded into the node's value; each Value term becomes a parent
-    with local derivative 1. The total is added left to right, exactly as ``a + b + c`` would.
+    Each term is a parent with local derivative 1; numbers among Values become constant
+    leaves. The total is added left to right, exactly as ``a + b + c`` would.
 
     Args:
         values: Any iterable of Values and numbers.
@@ -209,39 +89,31 @@ def sum(values: Iterable[Any]) -> Any:  # noqa: A001 - ag.sum is the library's n
         (1000, 332833500.0)
     """
     items = values if type(values) is list or type(values) is tuple else list(values)
+    if not items:
+        return 0.0
     datas = [v.data for v in items if type(v) is Value]
     if len(datas) == len(items):  # all terms are Values: the usual case in a loss
         parents = tuple(items)
+    elif any(isinstance(v, Value) for v in items):
+        parents = tuple(_nodes.lift(Value, v) or _as_value(v, "sum") for v in items)
+        datas = [v.data for v in parents]
     else:
-        datas, parents = _split_terms(items)
+        return apply(ops.SUM, items)
     total = builtins.sum(datas, 0.0)
-    if total - total:
-        raise _domain_error(ops.SUM, items, OverflowError("the result is too large for a float"))
-    if not parents:
-        return total
-    return _node(total, ops.SUM, parents, (1.0,) * len(parents))
-
-
-def _split_terms(items: Sequence[Any]) -> tuple[list[float], tuple[Value, ...]]:
-    """Data of every term, and the terms that are Values (numbers are checked and folded)."""
-    datas: list[float] = []
-    parents: list[Value] = []
-    for item in items:
-        if isinstance(item, Value):
-            parents.append(item)
-            datas.append(item.data)
-        else:
-            datas.append(_as_float(item, "sum"))
-    return datas, tuple(parents)
+    if total - total:  # inf or nan: the sum overflowed
+        raise _nodes.domain_error(ops.SUM, items, OverflowError("the result is too large"))
+    return _nodes.node(Value, ops.SUM, total, parents, ops._ONE * len(parents))
 
 
 def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Any:
-    """``bias + Σ ws[i]·xs[i]`` as **one** node (``·``): a neuron's pre-activation.
+    """``bias + Σ ws[i]·xs[i]`` as **one** node: a neuron's pre-activation.
 
     Each Value among ``ws``, ``xs`` and ``bias`` becomes a parent: ``ws[i]`` with local
-    derivative ``xs[i]``, ``xs[i]`` with ``ws[i]``, the bias with 1. Numbers (say, the input
-    features of a first layer) are folded in as constants. The sum starts at the bias and adds
-    left to right, like micrograd's neuron, so the value is bit-for-bit the same.
+    derivative ``xs[i]``, ``xs[i]`` with ``ws[i]``, the bias with 1. When one side is all
+    numbers (say, the input features of a first layer), they are bound to the node's op as its
+    constants (an ``affine`` node), so they cost no nodes; numbers mixed with Values on one
+    side become constant leaves. The sum starts at the bias and adds left to right, like
+    micrograd's neuron, so the value is bit-for-bit the same.
 
     Args:
         ws: Weights (Values or numbers).
@@ -256,8 +128,8 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Any:
         >>> w = [ag.Value(0.5), ag.Value(-1.0)]
         >>> out = ag.dot(w, [2.0, 3.0], bias=ag.Value(0.25))
         >>> out.backward()
-        >>> out.data, [wi.grad for wi in w]
-        (-1.75, [2.0, 3.0])
+        >>> out.data, [wi.grad for wi in w], out.op.name
+        (-1.75, [2.0, 3.0], 'affine')
     """
     if type(ws) is not list and type(ws) is not tuple:
         ws = list(ws)
@@ -266,116 +138,52 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Any:
     n = len(ws)
     if len(xs) != n:
         raise ValueError(f"dot: ws and xs must have the same length, got {n} and {len(xs)}")
-    # The hot path of every neuron, so the two common shapes are spelled out: weights that are
-    # all Values times inputs that are all Values (a hidden layer) or all floats (raw features).
-    wd = [w.data for w in ws if type(w) is Value]
-    xd = [x.data for x in xs if type(x) is Value]
-    parents: tuple[Value, ...]
-    partials: tuple[float, ...]
-    if len(wd) == n and len(xd) == n:
-        parents = (*ws, *xs)
-        partials = (*xd, *wd)
-    elif len(wd) == n and not xd and all(type(x) is float for x in xs):
-        xd = xs if type(xs) is list else list(xs)
-        parents = tuple(ws)
-        partials = tuple(xd)
-    else:
-        wd, xd, parents, partials = _dot_general(ws, xs)
-    if bias is None:
-        bd = 0.0
-    elif type(bias) is Value or isinstance(bias, Value):
-        bd = bias.data
-        parents += (bias,)
-        partials += (1.0,)
-    else:
-        bd = _as_float(bias, "dot: bias")
-    total = builtins.sum(map(operator.mul, wd, xd), bd)
-    if total - total:  # overflow, or a non-finite float among the inputs
-        for x in (*wd, *xd):
-            _as_float(x, "dot")
+    w_values = [w for w in ws if isinstance(w, Value)]
+    x_values = [x for x in xs if isinstance(x, Value)]
+    bias_is_value = isinstance(bias, Value)
+    if not w_values and not x_values and not bias_is_value:
         operands = [*ws, *xs] + ([] if bias is None else [bias])
-        raise _domain_error(ops.DOT, operands, OverflowError("the result is too large for a float"))
-    if not parents:
-        return total
-    return _node(total, ops.DOT, parents, partials)
+        return apply(ops.DOT, operands) if n or bias is not None else 0.0
+    if len(w_values) == n and not x_values and n:  # Values times numbers: an affine node
+        return _affine(ws, xs, bias)
+    if len(x_values) == n and not w_values and n:
+        return _affine(xs, ws, bias)
+    # Values on both sides: every operand is a parent, numbers as constant leaves.
+    operands = [*ws, *xs] + ([] if bias is None else [bias])
+    parents = tuple(_as_value(v, "dot") for v in operands)
+    data = [p.data for p in parents]
+    try:
+        total = ops.DOT.forward(*data)
+        if total - total:  # inf or nan: the sum overflowed
+            raise OverflowError("the result is too large for a float")
+    except (ArithmeticError, ValueError) as exc:
+        raise _nodes.domain_error(ops.DOT, operands, exc) from None
+    return _nodes.node(Value, ops.DOT, total, parents, ops.DOT.partials(total, *data))
 
 
-def _dense(
-    weights: Sequence[Sequence[Value]], biases: Sequence[Value], x: Sequence[Any], relu: bool
-) -> list[Value] | None:
-    """A layer's neurons on one input: ``[dot(w, x, b) for w, b in ...]``, relu'd if asked.
-
-    The same nodes, values and partials as the plain comprehension (``dot``, then ``relu``),
-    built with the work the neurons share done once: the inputs' data and their tuple are
-    gathered once per layer instead of once per neuron, and the relu node is made inline. This
-    is the forward pass of an MLP, most of a training step.
-
-    Returns ``None`` (the caller then takes the plain path, with its checks and messages) when
-    gradients are off, when the inputs are neither all Values nor all floats, or when a sum is
-    not finite.
-    """
-    if not _grad_enabled():
-        return None
-    xs = x if type(x) is list or type(x) is tuple else list(x)
-    xd = [v.data for v in xs if type(v) is Value]
-    floats = False
-    if len(xd) != len(xs):
-        if xd or not all(type(v) is float for v in xs):
-            return None
-        xd = list(xs)
-        floats = True
-    xt = tuple(xs)
-    mul = operator.mul
-    relu_op = ops.RELU
-    dot_op = ops.DOT
-    out: list[Value] = []
-    append = out.append
-    for ws, b in zip(weights, biases):
-        if len(ws) != len(xs):
-            return None
-        wd = [w.data for w in ws]
-        total = builtins.sum(map(mul, wd, xd), b.data)
-        if total - total:
-            return None
-        z = _new(Value)
-        z.data = total
-        z.grad = 0.0
-        z.label = ""
-        z.op = dot_op
-        if floats:  # raw features are constants: only the weights and the bias are parents
-            z.parents = (*ws, b)
-            z.partials = (*xd, 1.0)
-        else:
-            z.parents = (*ws, *xt, b)
-            z.partials = (*xd, *wd, 1.0)
-        if relu:
-            r = _new(Value)
-            r.grad = 0.0
-            r.label = ""
-            r.op = relu_op
-            r.parents = (z,)
-            if total > 0.0:
-                r.data = total
-                r.partials = (1.0,)
-            else:
-                r.data = 0.0
-                r.partials = (0.0,)
-            append(r)
-        else:
-            append(z)
-    return out
+def _affine(values: Sequence[Value], numbers: Sequence[Any], bias: Any) -> Value:
+    """``bias + Σ values[i]·numbers[i]``, the numbers bound to an ``affine`` op."""
+    constants = tuple(_nodes.as_float(x, "dot") for x in numbers)
+    if isinstance(bias, Value):  # the bias is the last parent (bound as None)
+        op = ops.AFFINE.bind(constants, None, cache=False)
+        parents = (*values, bias)
+    else:  # no bias, or a number: bound to the op
+        b = 0.0 if bias is None else _nodes.as_float(bias, "dot: bias")
+        op = ops.AFFINE.bind(constants, b, cache=False)
+        parents = tuple(values)
+    data = [p.data for p in parents]
+    try:
+        total = op.forward(*data)
+        if total - total:  # inf or nan: the sum overflowed
+            raise OverflowError("the result is too large for a float")
+    except (ArithmeticError, ValueError) as exc:  # said of dot, the function that was called
+        operands = [*values, *constants] + ([] if bias is None else [bias])
+        raise _nodes.domain_error(ops.DOT, operands, exc) from None
+    return _nodes.node(Value, op, total, parents, op.partials(total, *data))
 
 
-def _dot_general(
-    ws: Sequence[Any], xs: Sequence[Any]
-) -> tuple[list[float], list[float], tuple[Value, ...], tuple[float, ...]]:
-    """dot's operands in any mix of Values and numbers: data, parents and their partials."""
-    wd = [w.data if isinstance(w, Value) else _as_float(w, "dot: ws") for w in ws]
-    xd = [x.data if isinstance(x, Value) else _as_float(x, "dot: xs") for x in xs]
-    # The partner of w[i] is x[i] and vice versa; only Values become parents.
-    pairs = [(w, x) for w, x in zip(ws, xd) if isinstance(w, Value)]
-    pairs += [(x, w) for x, w in zip(xs, wd) if isinstance(x, Value)]
-    return wd, xd, tuple(p for p, _ in pairs), tuple(d for _, d in pairs)
+def _as_value(x: Any, where: str) -> Value:
+    return x if isinstance(x, Value) else _nodes.leaf(Value, _nodes.as_float(x, where))
 
 
 class GradcheckError(AssertionError):
@@ -414,7 +222,7 @@ def gradcheck(
         >>> ag.functional.gradcheck(lambda x, y: x * y.sin() + x.exp(), [0.3, -1.2])
         True
     """
-    point = [_as_float(x, "gradcheck: inputs") for x in inputs]
+    point = [_nodes.as_float(x, "gradcheck: inputs") for x in inputs]
     leaves = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
     out = f(*leaves)
     if not isinstance(out, Value):

@@ -56,8 +56,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from autograd_core.engine import Value
-from autograd_core.functional import _dense, dot
+from autograd_core import _nodes, ops
+from autograd_core.engine import Value, is_grad_enabled
+from autograd_core.functional import dot
 
 __all__ = [
     "Module",
@@ -72,8 +73,9 @@ __all__ = [
     "FORMAT_VERSION",
 ]
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
-"""Names accepted wherever an activation is asked for; ``None`` means ``"linear"``."""
+ACTIVATIONS = (*(op.name for op in ops.activations()), "linear")
+"""Names accepted wherever an activation is asked for (the op table's activation rows, and
+``"linear"`` for none); ``None`` means ``"linear"``."""
 
 INITS = ("uniform", "auto", "xavier", "he")
 """Weight initialisation schemes (see the module docstring)."""
@@ -87,16 +89,23 @@ FORMAT_VERSION = 1
 M = TypeVar("M", bound="Module")
 Input = Sequence[Value | float]
 
-# The activation of each name as a function of the pre-activation node; None for "linear",
-# which adds no node at all. Unbound methods skip a Python-level call per neuron.
+
+def _activation_function(op: ops.Op) -> Callable[[Value], Value]:
+    """The activation of a row as a function of the pre-activation node, parameters (such as
+    leaky_relu's slope) at the row's defaults (PyTorch's)."""
+    if not op.param_names:
+        method: Callable[[Value], Value] = getattr(Value, op.name)  # no call per neuron
+        return method
+    bound = op.bind(*op.defaults)
+    return lambda z: _nodes.apply_unary(bound, z)
+
+
+_RELU = Value.relu
+# None for "linear", which adds no node at all.
 _ACTIVATION_FUNCTIONS: dict[str, Callable[[Value], Value] | None] = {
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "leaky_relu": Value.leaky_relu,  # default slope 0.01, as PyTorch
+    **{op.name: _activation_function(op) for op in ops.activations()},
     "linear": None,
 }
-_RELU = Value.relu
 
 
 class CheckpointError(ValueError):
@@ -342,7 +351,7 @@ class Neuron(Module):
         >>> neuron.load_state_dict({"w.0": 1.0, "w.1": 2.0, "b": -3.0})
         >>> out = neuron([1.0, 1.0])  # tanh(1·1 + 2·1 − 3)
         >>> out.data, [n.op.name for n in (out, out.parents[0])]
-        (0.0, ['tanh', 'dot'])
+        (0.0, ['tanh', 'affine'])
     """
 
     def __init__(
@@ -444,18 +453,33 @@ class Layer(Module):
         ]
 
     def __call__(self, x: Input) -> list[Value]:
-        # The forward pass of an MLP is most of a training step: the fused kernel gathers the
-        # inputs once for all neurons (bit-identical to the plain path below, ~30% faster).
+        return self.batch([x])[0]
+
+    def batch(self, X: Sequence[Input]) -> list[list[Value]]:  # noqa: N803
+        """The layer on every sample of ``X``: one list of outputs per sample.
+
+        The same nodes as calling the layer on each sample, built faster: each neuron's
+        weights are read once for the whole batch.
+
+        Example:
+            >>> from autograd_core import nn
+            >>> layer = nn.Layer(2, 3, seed=0)
+            >>> outs = layer.batch([[1.0, -1.0], [0.5, 2.0]])
+            >>> [len(o) for o in outs], outs[1][2].data == layer([0.5, 2.0])[2].data
+            ([3, 3], True)
+        """
         neurons = self.neurons
         act = self._act
-        fast = act is None or act is _RELU
-        if fast:
-            out = _dense([n.w for n in neurons], [n.b for n in neurons], x, act is _RELU)
+        if is_grad_enabled():
+            out = _nodes.dense(
+                Value, [n.w for n in neurons], [n.b for n in neurons], X, act, act is _RELU
+            )
             if out is not None:
                 return out
+        # the plain path: no graph to build, or inputs the fused one does not take
         if act is None:
-            return [dot(n.w, x, n.b) for n in neurons]
-        return [act(dot(n.w, x, n.b)) for n in neurons]
+            return [[dot(n.w, x, n.b) for n in neurons] for x in X]
+        return [[act(dot(n.w, x, n.b)) for n in neurons] for x in X]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``neurons.{i}.w.{j}`` and ``neurons.{i}.b`` for every neuron ``i``.
@@ -556,15 +580,36 @@ class MLP(Module):
             for i in range(len(self.nouts))
         ]
 
-    def __call__(self, x: Input | Value | float) -> Value | list[Value]:
+    def __call__(self, x: Any) -> Any:
         if isinstance(x, (Value, int, float)):
             x = [x]  # a model of one input may be called on a bare number
-        if len(x) != self.nin:
-            raise ValueError(f"MLP: expected {self.nin} input(s), got {len(x)}")
-        out: Sequence[Value | float] = x
+        elif len(x) and isinstance(x[0], (list, tuple)):
+            return self.batch(x)  # a list of samples
+        return self.batch([x])[0]
+
+    def batch(self, X: Sequence[Input]) -> list[Any]:  # noqa: N803
+        """The model on every sample of ``X`` (``model(X)`` does the same for a list of lists).
+
+        The nodes are those of ``[model(x) for x in X]``, built faster: each layer reads its
+        weights once for the whole batch.
+
+        Returns:
+            One output per sample: a Value, or a list of Values for several outputs.
+
+        Example:
+            >>> from autograd_core import nn
+            >>> model = nn.MLP(2, [4, 1], seed=0)
+            >>> outs = model([[1.0, 2.0], [0.0, -1.0]])
+            >>> len(outs), outs[0].data == model([1.0, 2.0]).data
+            (2, True)
+        """
+        for x in X:
+            if len(x) != self.nin:
+                raise ValueError(f"MLP: expected {self.nin} input(s), got {len(x)}")
+        out: Sequence[Sequence[Any]] = X
         for layer in self.layers:
-            out = layer(out)
-        return out[0] if len(out) == 1 else out  # type: ignore[return-value]
+            out = layer.batch(out)
+        return [o[0] if len(o) == 1 else o for o in out]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``layers.{k}.neurons.{i}.w.{j}`` and ``layers.{k}.neurons.{i}.b``.

@@ -18,6 +18,18 @@ Some operations carry a hyper-parameter that is not an input: the exponent of ``
 slope of ``leaky_relu``. Such an op lists ``params``; ``op.bind(3.0)`` returns the op with its
 parameter fixed, and the node stores that bound op (its ``params`` say which exponent it was).
 
+A row also says where the op shows up, so that adding an op is one row (plus its tests, which
+the parametrized suite mostly writes for you):
+
+* ``method=True``: a method of ``Value`` (``x.tanh()``); the engine installs it from the row;
+* ``function=True``: a function ``ag.tanh`` that takes floats or Values, and a name the
+  ``autograd-core graph`` formula language accepts;
+* ``activation=True``: a name ``nn.Neuron``, ``nn.Layer`` and ``nn.MLP`` accept as activation;
+* ``symbol``: what the graph pictures write in the op's box.
+
+This module imports nothing from the rest of the package: the engine, which builds nodes,
+imports it, and hands :class:`Op` the function that applies an op to Values when it loads.
+
 Users extend the table with :func:`register_op`.
 """
 
@@ -53,6 +65,11 @@ __all__ = [
     "COS",
     "SUM",
     "DOT",
+    "AFFINE",
+    "methods",
+    "functions",
+    "activations",
+    "set_applier",
 ]
 
 Rule = Callable[..., tuple[Any, ...]]
@@ -73,9 +90,14 @@ class Op:
         symbol: Short text for graph pictures (``"×"`` for mul); defaults to ``name``.
         params: Names of the op's hyper-parameters (not differentiated), if any.
         argnames: Names of the inputs, used in error messages.
+        defaults: Default values of the trailing hyper-parameters (``leaky_relu``'s slope).
+        doc: One line saying what the op computes, for the generated method and function.
+        example: ``(argument, result)`` as text, for the generated docstrings' examples.
+        method: Whether ``Value`` gets a method of this name.
+        function: Whether ``ag.<name>`` and the formula language offer it.
+        activation: Whether ``nn`` accepts the name as an activation.
 
     Example:
-        >>> import math
         >>> from autograd_core.ops import Op
         >>> square = Op("my_square", forward=lambda x: x * x, partials=lambda out, x: (2 * x,))
         >>> square.forward(3.0), square.partials(9.0, 3.0)
@@ -90,8 +112,14 @@ class Op:
         "symbol",
         "param_names",
         "params",
+        "defaults",
         "argnames",
         "base",
+        "doc",
+        "example",
+        "method",
+        "function",
+        "activation",
     )
 
     def __init__(
@@ -103,6 +131,13 @@ class Op:
         symbol: str | None = None,
         params: Sequence[str] = (),
         argnames: Sequence[str] | None = None,
+        *,
+        defaults: Sequence[Any] = (),
+        doc: str = "",
+        example: tuple[str, str] | None = None,
+        method: bool = False,
+        function: bool = False,
+        activation: bool = False,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -111,12 +146,18 @@ class Op:
         self.symbol = symbol if symbol is not None else name
         self.param_names = tuple(params)
         # The values of the hyper-parameters of a bound op (see ``bind``); () for a table row.
-        self.params: tuple[float, ...] = ()
+        self.params: tuple[Any, ...] = ()
+        self.defaults = tuple(defaults)
         if argnames is None:
             argnames = ("x",) if arity == 1 else ("a", "b") if arity == 2 else ()
         self.argnames = tuple(argnames)
         # For a bound op (see ``bind``): the row it came from; a table row is its own base.
         self.base: Op = self
+        self.doc = doc
+        self.example = example
+        self.method = method
+        self.function = function
+        self.activation = activation
 
     def __repr__(self) -> str:
         return f"<op {self.describe()}>"
@@ -131,7 +172,9 @@ class Op:
         """
         if not self.params:
             return self.name
-        shown = ", ".join(f"{n}={v!r}" for n, v in zip(self.param_names, self.params))
+        shown = ", ".join(
+            f"{n}={_short(v)}" for n, v in zip(self.param_names, self.params, strict=True)
+        )
         return f"{self.name}({shown})"
 
     def __call__(self, *args: Any) -> Any:
@@ -142,12 +185,13 @@ class Op:
             >>> MUL(3.0, 4.0)
             12.0
         """
-        from autograd_core.engine import apply
+        return _apply(self, args)
 
-        return apply(self, args)
+    def bind(self, *params: Any, cache: bool = True) -> Op:
+        """Return this op with its hyper-parameters fixed.
 
-    def bind(self, *params: float) -> Op:
-        """Return this op with its hyper-parameters fixed (cached for reuse).
+        Bound ops of a few distinct parameters (``x ** 2``, ``leaky_relu(x, 0.1)``) are cached
+        and shared; ``cache=False`` is for parameters that are data (a sample's features).
 
         Example:
             >>> from autograd_core.ops import POW_CONST
@@ -162,36 +206,32 @@ class Op:
                 f"{self.name}: expected {len(self.param_names)} parameter(s), got {len(params)}"
             )
         key = (self, params)
-        bound = _bound_ops.get(key)
+        bound = _bound_ops.get(key) if cache else None
         if bound is not None:
             return bound
-        bound = Op(
-            self.name,
-            *_bind_params(self.forward, self.partials, self.arity, params),
-            self.arity,
-            self.symbol,
-            self.param_names,
-            self.argnames,
-        )
+        bound = _new(Op)
+        for slot in Op.__slots__:
+            setattr(bound, slot, getattr(self, slot))
+        bound.forward, bound.partials = _bind_params(self.forward, self.partials, params)
         bound.params = params
         bound.base = self
-        if len(_bound_ops) < _BIND_CACHE_LIMIT:
+        if cache and len(_bound_ops) < _BIND_CACHE_LIMIT:
             _bound_ops[key] = bound
         return bound
 
 
 def _bind_params(
-    fwd: Callable[..., float], rule: Rule, arity: int | None, params: tuple[float, ...]
+    fwd: Callable[..., float], rule: Rule, params: tuple[Any, ...]
 ) -> tuple[Callable[..., float], Rule]:
     """Forward and partials with ``params`` appended to every call."""
-    if arity == 1 and len(params) == 1:
+    if len(params) == 1:
         (p,) = params  # the common case (x ** 3, leaky_relu): no *args packing on the hot path
 
-        def forward1(x: float) -> float:
-            return fwd(x, p)
+        def forward1(*xs: float) -> float:
+            return fwd(*xs, p)
 
-        def partials1(out: Any, x: Any) -> tuple[Any, ...]:
-            return rule(out, x, p)
+        def partials1(out: Any, *xs: Any) -> tuple[Any, ...]:
+            return rule(out, *xs, p)
 
         return forward1, partials1
 
@@ -202,6 +242,35 @@ def _bind_params(
         return rule(out, *xs, *params)
 
     return forward, partials
+
+
+def _short(value: Any) -> str:
+    """A parameter in a message: a number as its repr, a long tuple of data cut short."""
+    if isinstance(value, tuple) and len(value) > 4:
+        return f"({', '.join(map(repr, value[:3]))}, ... {len(value)} numbers)"
+    return repr(value)
+
+
+def _no_engine(op: Op, args: Sequence[Any]) -> Any:
+    raise RuntimeError("autograd_core.engine is not loaded")  # pragma: no cover
+
+
+# How an op is applied to its arguments: ``engine.apply``, set by the engine when it loads
+# (the engine imports this module, so this module cannot import the engine).
+_apply: Callable[[Op, Sequence[Any]], Any] = _no_engine
+_new = object.__new__
+
+
+def set_applier(apply: Callable[[Op, Sequence[Any]], Any]) -> None:
+    """Called once by ``autograd_core.engine``: how ``op(*args)`` builds a node.
+
+    Example:
+        >>> from autograd_core import engine, ops
+        >>> ops._apply is engine.apply
+        True
+    """
+    global _apply
+    _apply = apply
 
 
 _bound_ops: dict[tuple[Op, tuple[float, ...]], Op] = {}
@@ -216,6 +285,7 @@ def register_op(
     symbol: str | None = None,
     params: Sequence[str] = (),
     argnames: Sequence[str] | None = None,
+    **row: Any,
 ) -> Op:
     """Declare a new differentiable operation and add it to the table.
 
@@ -231,6 +301,9 @@ def register_op(
         symbol: Text shown in graph pictures.
         params: Names of hyper-parameters; use ``op.bind(value)`` to fix them.
         argnames: Names of the inputs for error messages.
+        **row: The other fields of :class:`Op` (``defaults``, ``doc``, ...). ``method``,
+            ``function`` and ``activation`` take effect for the built-in rows only, which
+            exist before the engine, ``ag`` and ``nn`` read the table.
 
     Returns:
         The new op.
@@ -250,7 +323,7 @@ def register_op(
         raise ValueError(f"register_op: an op named {name!r} is already registered")
     if not callable(forward) or not callable(partials):
         raise TypeError(f"register_op({name!r}): forward and partials must be callable")
-    op = Op(name, forward, partials, arity, symbol, params, argnames)
+    op = Op(name, forward, partials, arity, symbol, params, argnames, **row)
     _table[name] = op
     return op
 
@@ -428,22 +501,22 @@ _ONE = (1.0,)
 _ONE_ONE = (1.0, 1.0)
 _ONE_MINUS_ONE = (1.0, -1.0)
 _MINUS_ONE = (-1.0,)
-_ONE = (1.0,)
 _ZERO = (0.0,)
 
 
 def _sum_forward(*xs: float) -> float:
-    return sum(xs)
+    return sum(xs, 0.0)
 
 
 def _sum_partials(out: Any, *xs: Any) -> tuple[float, ...]:
-    return (1.0,) * len(xs)
+    return _ONE * len(xs)
 
 
 def _dot_forward(*operands: float) -> float:
     # operands = w1..wn, x1..xn[, bias]; an odd count means a bias is present. The sum starts
     # at the bias and adds w_i·x_i left to right, exactly like micrograd's neuron
-    # `sum((wi * xi for wi, xi in zip(w, x)), b)`.
+    # `sum((wi * xi for wi, xi in zip(w, x)), b)`. (The two halves may be swapped: a product
+    # of two floats does not depend on their order.)
     n = len(operands) // 2
     bias = operands[2 * n] if len(operands) % 2 else 0.0
     return sum(map(operator.mul, operands[:n], operands[n : 2 * n]), bias)
@@ -452,32 +525,118 @@ def _dot_forward(*operands: float) -> float:
 def _dot_partials(out: Any, *operands: Any) -> tuple[Any, ...]:
     n = len(operands) // 2
     ws, xs = operands[:n], operands[n : 2 * n]
-    return xs + ws + ((1.0,) if len(operands) % 2 else ())
+    return xs + ws + (_ONE if len(operands) % 2 else ())
+
+
+def _affine_forward(*operands: Any) -> float:
+    # operands = w1..wn[, b], then the bound parameters: the constants c1..cn and the bias
+    # (None when the bias is the last input). Same order of additions as dot.
+    *weights, constants, bias = operands
+    if bias is None:
+        bias = weights.pop()
+    total: float = sum(map(operator.mul, weights, constants), bias)
+    return total
+
+
+def _affine_partials(out: Any, *operands: Any) -> tuple[Any, ...]:
+    constants: tuple[Any, ...] = operands[-2]
+    return constants if operands[-1] is not None else constants + _ONE
 
 
 # ---------------------------------------------------------------------------------------------
-# The table. One row per op; the engine's operators and functional.py use these objects.
+# The table. One row per op; everything else (Value's methods, ag's functions, the formula
+# language, nn's activations, the pictures, the gradient tests) is read off these rows.
 
 ADD = register_op("add", operator.add, lambda out, a, b: _ONE_ONE, arity=2, symbol="+")
 SUB = register_op("sub", operator.sub, lambda out, a, b: _ONE_MINUS_ONE, arity=2, symbol="−")
 MUL = register_op("mul", operator.mul, lambda out, a, b: (b, a), arity=2, symbol="×")
 DIV = register_op("div", _div, lambda out, a, b: (1.0 / b, -out / b), arity=2, symbol="÷")
 NEG = register_op("neg", operator.neg, lambda out, x: _MINUS_ONE, symbol="−")
-ABS = register_op("abs", _abs, _abs_partials, symbol="abs")
 POW = register_op("pow", _pow, _pow_partials, arity=2, symbol="**", argnames=("base", "exponent"))
 POW_CONST = register_op(
     "pow_const", _pow, _pow_const_partials, symbol="**", params=("exponent",), argnames=("base",)
 )
-EXP = register_op("exp", _exp, lambda out, x: (out,))
-LOG = register_op("log", _log, lambda out, x: (1.0 / x,))
-SQRT = register_op("sqrt", _sqrt, _sqrt_partials, symbol="√")
-TANH = register_op("tanh", math.tanh, lambda out, x: (1.0 - out * out,))
-SIGMOID = register_op("sigmoid", _sigmoid, lambda out, x: (out * (1.0 - out),), symbol="σ")
-RELU = register_op("relu", _relu, lambda out, x: _ONE if data(x) > 0.0 else _ZERO)
+ABS = register_op(
+    "abs", _abs, _abs_partials, symbol="abs", method=True, function=True,
+    doc="|x|; its derivative at 0 is 0, as in PyTorch.", example=("-2.5", "2.5"),
+)  # fmt: skip
+EXP = register_op(
+    "exp", _exp, lambda out, x: (out,), method=True, function=True,
+    doc="e ** x; ``OverflowError`` above x = 709.78.", example=("0.0", "1.0"),
+)  # fmt: skip
+LOG = register_op(
+    "log", _log, lambda out, x: (1.0 / x,), method=True, function=True,
+    doc="Natural logarithm; ``ValueError`` for x <= 0.", example=("1.0", "0.0"),
+)  # fmt: skip
+SQRT = register_op(
+    "sqrt", _sqrt, _sqrt_partials, symbol="√", method=True, function=True,
+    doc="Square root; ``ValueError`` for x < 0.", example=("9.0", "3.0"),
+)  # fmt: skip
+RELU = register_op(
+    "relu", _relu, lambda out, x: _ONE if data(x) > 0.0 else _ZERO, method=True,
+    function=True, activation=True, example=("-2.0", "0.0"),
+    doc="max(0, x); its derivative at 0 is 0, as in PyTorch.",
+)  # fmt: skip
+TANH = register_op(
+    "tanh", math.tanh, lambda out, x: (1.0 - out * out,), method=True, function=True,
+    activation=True, doc="Hyperbolic tangent.", example=("0.0", "0.0"),
+)  # fmt: skip
+SIGMOID = register_op(
+    "sigmoid", _sigmoid, lambda out, x: (out * (1.0 - out),), symbol="σ", method=True,
+    function=True, activation=True, example=("0.0", "0.5"),
+    doc="Logistic function 1 / (1 + e**-x), computed without overflow for any finite x.",
+)  # fmt: skip
 LEAKY_RELU = register_op(
-    "leaky_relu", _leaky_relu, _leaky_relu_partials, params=("negative_slope",)
-)
-SIN = register_op("sin", math.sin, lambda out, x: (cos(x),))
-COS = register_op("cos", math.cos, lambda out, x: (-sin(x),))
+    "leaky_relu", _leaky_relu, _leaky_relu_partials, params=("negative_slope",),
+    defaults=(0.01,), method=True, function=True, activation=True, example=("-2.0", "-0.02"),
+    doc="x for x > 0, ``negative_slope * x`` otherwise (slope 0.01 unless given).",
+)  # fmt: skip
+SIN = register_op(
+    "sin", math.sin, lambda out, x: (cos(x),), method=True, function=True,
+    doc="Sine (radians).", example=("0.0", "0.0"),
+)  # fmt: skip
+COS = register_op(
+    "cos", math.cos, lambda out, x: (-sin(x),), method=True, function=True,
+    doc="Cosine (radians).", example=("0.0", "1.0"),
+)  # fmt: skip
 SUM = register_op("sum", _sum_forward, _sum_partials, arity=None, symbol="Σ")
-DOT = register_op("dot", _dot_forward, _dot_partials, arity=None, symbol="·")
+DOT = register_op("dot", _dot_forward, _dot_partials, arity=None, symbol="Σ w·x + b")
+AFFINE = register_op(
+    "affine", _affine_forward, _affine_partials, arity=None, symbol="Σ w·x + b",
+    params=("constants", "bias"),
+)  # fmt: skip
+"""``b + Σ wᵢ·cᵢ`` with Value weights (and bias) and constants ``cᵢ`` bound as parameters: the
+first layer of a network, whose inputs are data, not nodes."""
+
+
+def methods() -> list[Op]:
+    """The rows that are methods of ``Value`` (``x.tanh()``).
+
+    Example:
+        >>> from autograd_core.ops import methods
+        >>> [op.name for op in methods()][:3]
+        ['abs', 'exp', 'log']
+    """
+    return [op for op in _table.values() if op.method]
+
+
+def functions() -> list[Op]:
+    """The rows that are functions of ``ag`` and of the formula language (``ag.tanh``).
+
+    Example:
+        >>> from autograd_core.ops import functions
+        >>> "sigmoid" in [op.name for op in functions()]
+        True
+    """
+    return [op for op in _table.values() if op.function]
+
+
+def activations() -> list[Op]:
+    """The rows ``nn`` accepts as activations.
+
+    Example:
+        >>> from autograd_core.ops import activations
+        >>> [op.name for op in activations()]
+        ['relu', 'tanh', 'sigmoid', 'leaky_relu']
+    """
+    return [op for op in _table.values() if op.activation]

@@ -50,6 +50,7 @@ from typing import Any
 
 import graphviz
 
+from autograd_core import ops
 from autograd_core.engine import Value, topological_order
 from autograd_core.ops import data as _plain
 
@@ -583,6 +584,12 @@ class _Drawer:
         op = node.op
         assert op is not None  # only called for nodes with parents
         symbol = op.symbol
+        if op.base is ops.AFFINE:  # Σ w·x + b with the inputs x bound as constants
+            constants, bias = op.params
+            shown = ", ".join(self.fmt(c) for c in constants[:4])
+            shown += ", …" if len(constants) > 4 else ""
+            bias_text = "" if bias is None else f", b = {self.fmt(bias)}"
+            return f"{symbol}, x = ({shown}){bias_text}"
         params = [self.fmt(p) for p in op.params]
         operands = [self.fmt(p.data) if self.inlined(p, node) else None for p in node.parents]
         if not symbol.isidentifier() and (len(operands) == 2 or params):

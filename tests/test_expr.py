@@ -163,7 +163,7 @@ def test_a_name_used_twice_is_one_node() -> None:
         ("", "the expression is empty"),
         ("   ", "the expression is empty"),
         ("a\0b", "null bytes"),
-        ("leaky_relu(x, x)", "leaky_relu's slope must be a number, not a variable"),
+        ("leaky_relu(x, x)", "leaky_relu's parameters must be numbers, not variables"),
         ("dot(x, x)", "dot takes two lists"),
         ("dot([x], [x], [x])", "dot's bias must be a single value"),
         ("tanh([x])", "lists are allowed only as the arguments of dot"),

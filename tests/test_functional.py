@@ -65,8 +65,10 @@ def test_sum_is_one_node_with_unit_partials() -> None:
     xs = [Value(float(i), label=f"x{i}") for i in range(5)]
     total = ag.sum([xs[0], 2.5, *xs[1:], xs[0]])
     assert total.op is ag.ops.SUM
-    assert total.parents == (xs[0], *xs[1:], xs[0])
-    assert total.partials == (1.0,) * 6
+    constant = total.parents[1]  # a number among Values becomes a constant leaf
+    assert constant.is_leaf and constant.data == 2.5 and constant.label == ""
+    assert total.parents == (xs[0], constant, *xs[1:], xs[0])
+    assert total.partials == (1.0,) * 7
     assert total.data == 0 + 2.5 + 1 + 2 + 3 + 4 + 0
     total.backward()
     assert [x.grad for x in xs] == [2.0, 1.0, 1.0, 1.0, 1.0]
@@ -117,8 +119,10 @@ def test_dot_partials_and_parents() -> None:
     b = Value(0.5, label="b")
     out = ag.dot(w, x, bias=b)
     assert out.data == 0.5 + 6.0 - 4.0
-    assert out.parents == (w[0], w[1], x[0], b)
-    assert out.partials == (3.0, 4.0, 2.0, 1.0)
+    constant = out.parents[3]  # the number 4.0 among Values: a constant leaf
+    assert constant.is_leaf and constant.data == 4.0
+    assert out.parents == (w[0], w[1], x[0], constant, b)
+    assert out.partials == (3.0, 4.0, 2.0, -1.0, 1.0)
     out.backward()
     assert (w[0].grad, w[1].grad, x[0].grad, b.grad) == (3.0, 4.0, 2.0, 1.0)
 

@@ -96,7 +96,8 @@ def test_hinge_terms_are_micrograds_bit_for_bit() -> None:
 
 def test_hinge_is_two_nodes_per_sample() -> None:
     loss = losses.hinge_loss(leaves([0.5, -0.5, 2.0]), [1, 1, -1])
-    assert node_ops(loss) == ["dot", "relu"] * 3 + ["sum", "div"]
+    # relu(margin − y·s): one affine node (y and the margin bound to it) and one relu
+    assert node_ops(loss) == ["affine", "relu"] * 3 + ["sum", "div"]
 
 
 def test_hinge_margin() -> None:

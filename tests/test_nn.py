@@ -57,8 +57,9 @@ def test_neuron_computes_activation_of_w_dot_x_plus_b(activation: str) -> None:
         z = 0.25 + 0.5 * x[0] - 1.5 * x[1] + 2.0 * x[2]
         out = neuron(x)
         assert out.data == pytest.approx(ACTIVATION_FORMULAS[activation](z), rel=1e-15)
-        # one fused dot node for w·x + b, plus one node for the activation (none when linear)
-        assert ops_of(out) == (["dot"] if activation == "linear" else ["dot", activation])
+        # one affine node for w·x + b (the inputs are data, bound to the op), plus one node for
+        # the activation (none when linear)
+        assert ops_of(out) == (["affine"] if activation == "linear" else ["affine", activation])
 
 
 def test_neuron_gradients_reach_weights_bias_and_inputs() -> None:
@@ -76,7 +77,9 @@ def test_neuron_gradients_reach_weights_bias_and_inputs() -> None:
 def test_mlp_graph_has_one_dot_and_one_activation_per_neuron() -> None:
     model = MLP(2, [16, 16, 1], seed=0)
     ops = ops_of(model([0.5, -0.5]))  # type: ignore[arg-type]
-    assert ops.count("dot") == 33 and ops.count("relu") == 32 and len(ops) == 65
+    # the first layer reads data (affine nodes), the others the previous layer's nodes (dot)
+    assert ops.count("affine") == 16 and ops.count("dot") == 17
+    assert ops.count("relu") == 32 and len(ops) == 65
 
 
 def test_mlp_matches_a_hand_written_forward_pass() -> None:

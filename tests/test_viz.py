@@ -392,8 +392,8 @@ def test_fused_dot_is_one_node_with_one_edge_per_operand() -> None:
     out.backward()
     source = ag.viz.draw_graph(out, legend=False).source
     labels = [op_label(source, op) for op in op_ids(source)]
-    assert sorted(labels) == ["tanh", "·"]
-    (dot_op,) = [op for op in op_ids(source) if op_label(source, op) == "·"]
+    assert sorted(labels) == ["tanh", "Σ w·x + b"]
+    (dot_op,) = [op for op in op_ids(source) if op_label(source, op) == "Σ w·x + b"]
     into_dot = {tail: label for tail, head, label in edges(source) if head == dot_op}
     assert len(into_dot) == 7
     # ∂(w·x + b)/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1
