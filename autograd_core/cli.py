@@ -16,12 +16,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import autograd_core as ag
+from autograd_core import data, nn, optim, training
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -106,53 +108,103 @@ _DEFAULT_NOISE = {"moons": 0.1, "circles": 0.05, "xor": 0.0, "spiral": 0.05, "li
 
 
 def _train(args: argparse.Namespace) -> int:
-    from autograd_core import data, nn, optim, training
+    # The options are checked, the data made, the model trained, and only then is anything
+    # written. A step that cannot go on raises _JobError with a one-line reason and the exit
+    # status (2: inconsistent options, 1: the run failed, 130: interrupted), never a traceback.
+    try:
+        loss = _choose_loss(args)
+        dataset = _load_data(args)
+        model = _build_model(args, dataset, loss)
+        opt, scheduler = _build_optimizer(args, model)
+        _print_plan(args, dataset, model, loss)
+        history, final = _fit_and_report(args, dataset, model, opt, scheduler, loss)
+        written = _write_outputs(args, dataset, model, history, final, loss)
+    except _JobError as error:
+        print(f"autograd-core {args.command}: error: {error}", file=sys.stderr)
+        return error.status
+    for path in written:
+        print(f"wrote {path}")
+    return 0
 
-    def fail(message: str, status: int = 1) -> int:
-        print(f"autograd-core {args.command}: error: {message}", file=sys.stderr)
-        return status
 
-    # The data set, and the loss and output width it calls for.
-    samples = args.samples or _DEFAULT_SAMPLES[args.dataset]
-    noise = _DEFAULT_NOISE[args.dataset] if args.noise is None else args.noise
-    loss = args.loss
+class _JobError(Exception):
+    """Ends a training job: the message for stderr and the exit status."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class _DataSet:
+    """The training data of a job and how it was made."""
+
+    name: str
+    points: list[list[float]]
+    labels: list[Any]  # class indices, or float targets for the linear data set
+    noise: float
+
+
+def _choose_loss(args: argparse.Namespace) -> str:
+    """The loss named by --loss; for "auto", the one the data set calls for."""
+    loss: str = args.loss
     if loss == "auto":
         loss = {"spiral": "cross_entropy", "linear": "mse"}.get(args.dataset, "hinge")
     if args.dataset == "linear" and loss != "mse":
-        return fail(f"the linear data set is a regression problem: use --loss mse, not {loss}", 2)
+        raise _JobError(
+            f"the linear data set is a regression problem: use --loss mse, not {loss}", 2
+        )
+    return loss
+
+
+def _load_data(args: argparse.Namespace) -> _DataSet:
+    """The points and labels of --dataset, with its default size and noise unless given."""
+    samples = args.samples or _DEFAULT_SAMPLES[args.dataset]
+    noise = _DEFAULT_NOISE[args.dataset] if args.noise is None else args.noise
+    seed = args.seed
     points: list[list[float]]
-    labels: list[Any]  # class indices, or float targets for the linear data set
+    labels: list[Any]
     try:
         if args.dataset == "moons":
-            points, labels = data.make_moons(samples, noise=noise, seed=args.seed)
+            points, labels = data.make_moons(samples, noise=noise, seed=seed)
         elif args.dataset == "circles":
-            points, labels = data.make_circles(samples, noise=noise, seed=args.seed)
+            points, labels = data.make_circles(samples, noise=noise, seed=seed)
         elif args.dataset == "xor":
-            points, labels = data.make_xor(samples, noise=noise, seed=args.seed)
+            points, labels = data.make_xor(samples, noise=noise, seed=seed)
         elif args.dataset == "spiral":
-            points, labels = data.make_spiral(samples, args.classes, noise=noise, seed=args.seed)
+            points, labels = data.make_spiral(samples, args.classes, noise=noise, seed=seed)
         else:
-            points, labels = data.make_linear(samples, w=3.0, b=2.0, noise=noise, seed=args.seed)
+            points, labels = data.make_linear(samples, w=3.0, b=2.0, noise=noise, seed=seed)
     except ValueError as exc:
-        return fail(str(exc), 2)
-    n_classes = max(labels) + 1 if args.dataset != "linear" else 0
+        raise _JobError(str(exc), 2) from exc
+    return _DataSet(args.dataset, points, labels, noise)
+
+
+def _build_model(args: argparse.Namespace, dataset: _DataSet, loss: str) -> nn.MLP:
+    """An MLP with the output width the loss needs: a logit per class, or one number."""
+    n_classes = max(dataset.labels) + 1 if dataset.name != "linear" else 0
     n_out = int(n_classes) if loss == "cross_entropy" else 1
     if loss == "cross_entropy" and n_out < 2:
-        return fail("cross_entropy needs at least two classes", 2)
-
-    # The model and how it learns. The data, the weights and the batch order get seeds of their
-    # own (seed, seed + 1, seed + 2): with one seed for all three, the weights would be drawn
-    # from the very random stream that made the data.
-    model = nn.MLP(
-        len(points[0]),
+        raise _JobError("cross_entropy needs at least two classes", 2)
+    # The data, the weights and the batch order get seeds of their own (seed, seed + 1,
+    # seed + 2): with one seed for all three, the weights would be drawn from the very random
+    # stream that made the data.
+    return nn.MLP(
+        len(dataset.points[0]),
         [*args.hidden, n_out],
         activation=args.activation,
         output_activation="sigmoid" if loss == "bce" else None,
         init=args.init,
         seed=args.seed + 1,
     )
+
+
+def _build_optimizer(
+    args: argparse.Namespace, model: nn.MLP
+) -> tuple[optim.Optimizer, optim.LRScheduler | None]:
+    """The optimizer of --optimizer and the learning-rate schedule of --schedule."""
     if args.momentum and args.optimizer != "sgd":
-        return fail("--momentum applies to --optimizer sgd only", 2)
+        raise _JobError("--momentum applies to --optimizer sgd only", 2)
     params = model.parameters()
     opt: optim.Optimizer
     if args.optimizer == "sgd":
@@ -164,44 +216,54 @@ def _train(args: argparse.Namespace) -> int:
             "rmsprop": optim.RMSprop,
             "adagrad": optim.Adagrad,
         }[args.optimizer](params, lr=args.lr)
-    lr_end = args.lr / 10 if args.lr_end is None else args.lr_end
-    scheduler: optim.LRScheduler | None = None
+    lr_end = _lr_end(args)
+    epochs = max(args.epochs, 1)
     if args.schedule == "linear":
         # micrograd's demo: lr = 1.0 − 0.9·k/100, i.e. linear from lr to lr_end over the epochs
         drop = 1.0 - lr_end / args.lr
-        epochs = max(args.epochs, 1)
-        scheduler = optim.LambdaLR(opt, lambda k: 1.0 - drop * k / epochs)
-    elif args.schedule == "cosine":
-        scheduler = optim.CosineAnnealingLR(opt, T_max=max(args.epochs, 1), eta_min=lr_end)
+        return opt, optim.LambdaLR(opt, lambda k: 1.0 - drop * k / epochs)
+    if args.schedule == "cosine":
+        return opt, optim.CosineAnnealingLR(opt, T_max=epochs, eta_min=lr_end)
+    return opt, None
 
+
+def _lr_end(args: argparse.Namespace) -> float:
+    """The learning rate the schedule ends at: --lr-end, by default a tenth of --lr."""
+    return float(args.lr / 10 if args.lr_end is None else args.lr_end)
+
+
+def _print_plan(args: argparse.Namespace, dataset: _DataSet, model: nn.MLP, loss: str) -> None:
+    """Three lines saying what is about to be trained, on what and how."""
     batch = "full batch" if args.batch_size is None else f"batches of {args.batch_size}"
-    schedule = "" if args.schedule == "constant" else f" → {lr_end:g} ({args.schedule})"
-    print(f"data:  {args.dataset}, {len(points)} points, noise {noise:g}, seed {args.seed}")
+    schedule = "" if args.schedule == "constant" else f" → {_lr_end(args):g} ({args.schedule})"
+    print(
+        f"data:  {dataset.name}, {len(dataset.points)} points, noise {dataset.noise:g}, "
+        f"seed {args.seed}"
+    )
     print(f"model: {model}, init {args.init}")
     print(
         f"train: {loss} loss"
         + (f" + {args.l2:g}·L2" if args.l2 else "")
         + f", {args.optimizer} lr {args.lr:g}{schedule}, {batch}, {args.epochs} epochs"
     )
+
+
+def _fit_and_report(
+    args: argparse.Namespace,
+    dataset: _DataSet,
+    model: nn.MLP,
+    opt: optim.Optimizer,
+    scheduler: optim.LRScheduler | None,
+    loss: str,
+) -> tuple[training.History, dict[str, float]]:
+    """Train, then print how long it took and how well the model does on the training data."""
     show_bar = not args.no_progress and sys.stderr.isatty()
-    every = max(1, args.epochs // 10)
-
-    def report(epoch: int, history: training.History) -> None:
-        # Without a progress bar (a log, CI), ten lines tell the story instead.
-        if show_bar or not ((epoch + 1) % every == 0 or epoch + 1 == args.epochs):
-            return
-        accuracy = f"  accuracy {history.accuracy[-1]:7.2%}" if history.accuracy else ""
-        print(
-            f"  epoch {epoch + 1:>{len(str(args.epochs))}}/{args.epochs}  "
-            f"loss {history.loss[-1]:.6f}{accuracy}  lr {history.lr[-1]:.4g}"
-        )
-
     started = time.perf_counter()
     try:
         history = training.fit(
             model,
-            points,
-            labels,
+            dataset.points,
+            dataset.labels,
             loss=loss,
             optimizer=opt,
             scheduler=scheduler,
@@ -211,14 +273,38 @@ def _train(args: argparse.Namespace) -> int:
             seed=args.seed + 2,
             target_loss=args.target_loss,
             progress=not args.no_progress,
-            on_epoch=report,
+            on_epoch=None if show_bar else _epoch_lines(args.epochs),
         )
     except KeyboardInterrupt:
-        return fail("interrupted; nothing was written", 130)
+        raise _JobError("interrupted; nothing was written", 130) from None
     except (ArithmeticError, ValueError) as exc:
-        return fail(str(exc))
+        raise _JobError(str(exc)) from exc
     elapsed = time.perf_counter() - started
-    final = training.evaluate(model, points, labels, loss=loss)
+    final = training.evaluate(model, dataset.points, dataset.labels, loss=loss)
+    _print_summary(history, final, elapsed, len(dataset.points), loss)
+    return history, final
+
+
+def _epoch_lines(epochs: int) -> Callable[[int, training.History], None]:
+    """Without a progress bar (a log, CI), ten lines tell the story instead: fit's on_epoch."""
+    every = max(1, epochs // 10)
+    width = len(str(epochs))
+
+    def report(epoch: int, history: training.History) -> None:
+        if (epoch + 1) % every == 0 or epoch + 1 == epochs:
+            accuracy = f"  accuracy {history.accuracy[-1]:7.2%}" if history.accuracy else ""
+            print(
+                f"  epoch {epoch + 1:>{width}}/{epochs}  "
+                f"loss {history.loss[-1]:.6f}{accuracy}  lr {history.lr[-1]:.4g}"
+            )
+
+    return report
+
+
+def _print_summary(
+    history: training.History, final: dict[str, float], elapsed: float, n: int, loss: str
+) -> None:
+    """How long the training took and how well the model now fits the ``n`` training points."""
     per_epoch = sum(history.seconds) / max(len(history.seconds), 1)
     stop = " (reached --target-loss)" if history.stopped_early else ""
     print(
@@ -226,36 +312,43 @@ def _train(args: argparse.Namespace) -> int:
         f"({per_epoch * 1000:.1f} ms per epoch)"
     )
     if "accuracy" in final:
-        right = round(final["accuracy"] * len(points))
+        right = round(final["accuracy"] * n)
         print(
-            f"final training accuracy: {final['accuracy']:.1%} ({right}/{len(points)}), "
+            f"final training accuracy: {final['accuracy']:.1%} ({right}/{n}), "
             f"{loss} loss {final['loss']:.6f} (without L2)"
         )
     else:
         print(f"final training {loss} loss: {final['loss']:.6f}")
 
-    # The artefacts.
+
+def _write_outputs(
+    args: argparse.Namespace,
+    dataset: _DataSet,
+    model: nn.MLP,
+    history: training.History,
+    final: dict[str, float],
+    loss: str,
+) -> list[Path]:
+    """model.json, history.csv, the plots and graph.svg in --out (default runs/<timestamp>)."""
     out = Path(args.out) if args.out else _new_run_directory(Path("runs"), datetime.now())
+    metadata = {
+        "dataset": dataset.name,
+        "samples": len(dataset.points),
+        "noise": dataset.noise,
+        "seed": args.seed,
+        "loss": loss,
+        "epochs": history.epochs,
+        "final": final,
+    }
     try:
         out.mkdir(parents=True, exist_ok=True)
-        metadata = {
-            "dataset": args.dataset,
-            "samples": len(points),
-            "noise": noise,
-            "seed": args.seed,
-            "loss": loss,
-            "epochs": history.epochs,
-            "final": final,
-        }
         written = [model.save(out / "model.json", metadata=metadata)]
         written.append(history.to_csv(out / "history.csv"))
     except OSError as exc:
-        return fail(f"cannot write to {str(out)!r}: {exc}")
-    written += _plots(model, points, labels, history, out)
-    written += _forward_graph(model, points, labels, loss, out)
-    for path in written:
-        print(f"wrote {path}")
-    return 0
+        raise _JobError(f"cannot write to {str(out)!r}: {exc}") from exc
+    written += _plots(model, dataset.points, dataset.labels, history, out)
+    written += _forward_graph(model, dataset.points, dataset.labels, loss, out)
+    return written
 
 
 def _new_run_directory(root: Path, now: datetime) -> Path:

@@ -16,6 +16,17 @@ parameter a little against its gradient (the optimizer)::
 the learning rate of every epoch (a ``History``), a progress bar, stopping early once the loss
 is low enough, and a checkpoint file.
 
+Each step of ``fit`` runs inside ``paused_gc()``, which keeps Python's cyclic garbage collector
+off until the step ends: a step's graph holds no reference cycles, so the collector could only
+spend time scanning it. A hand-written loop gets the same saving the same way::
+
+    for X_batch, y_batch in data.batches(X, y, batch_size):
+        with training.paused_gc():
+            loss = loss_fn([model(x) for x in X_batch], y_batch)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
 ``batch_size`` chooses the flavour of gradient descent: ``None`` uses every sample in each
 step (batch gradient descent: one step per epoch, the same direction for the same weights),
 ``1`` one sample per step (stochastic: noisy but cheap steps), anything between a mini-batch.
@@ -42,7 +53,6 @@ Any function ``loss(outputs, targets) -> Value`` works too (no accuracy is compu
 from __future__ import annotations
 
 import csv
-import gc
 import math
 import numbers
 import os
@@ -52,14 +62,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from autograd_core import losses, optim
+from autograd_core._checks import flag, integer, real
+from autograd_core._gc import paused_gc
 from autograd_core.data import batches
 from autograd_core.engine import Value, no_grad
 from autograd_core.nn import Module
 
-__all__ = ["fit", "History", "evaluate", "predict", "LOSSES"]
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+__all__ = ["fit", "History", "evaluate", "predict", "paused_gc", "LOSSES"]
 
 LossFunction = Callable[[list[Any], list[Any]], Value]
 
@@ -208,7 +223,9 @@ def fit(
         A :class:`History`.
 
     Raises:
-        ValueError: for targets the loss cannot use, or mismatched ``X`` and ``y``.
+        TypeError: for an argument of the wrong type (``epochs=2.0``, ``shuffle="yes"``).
+        ValueError: for an argument out of range (``epochs=-1``), targets the loss cannot use,
+            or mismatched ``X`` and ``y``.
         OverflowError: when the training diverges (numbers too large for a float).
 
     Example:
@@ -222,27 +239,104 @@ def fit(
         (1.0, True, True)
     """
     task = _task(loss)
+    _check_fit_arguments(
+        X,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        l2=l2,
+        shuffle=shuffle,
+        target_loss=target_loss,
+        progress=progress,
+        checkpoint_every=checkpoint_every,
+    )
+    params = model.parameters()
+    run = _Run(
+        model=model,
+        task=task,
+        inputs=X,
+        targets=task.targets(y),
+        params=params,
+        optimizer=optim.SGD(params, lr=lr) if optimizer is None else optimizer,
+        scheduler=scheduler,
+        l2=l2,
+        batch_size=batch_size,
+        shuffled=shuffle and batch_size is not None and batch_size < len(X),
+        epochs=epochs,
+        target_loss=target_loss,
+        checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
+        on_epoch=on_epoch,
+    )
+    rng = random.Random(seed)
+    history = History()
+    bar = _progress_bar(epochs, progress)
+    for epoch in bar:
+        order_seed = rng.getrandbits(64) if run.shuffled else None
+        result = _train_epoch(run, epoch, order_seed)
+        if _end_epoch(run, history, bar, epoch, result):
+            break
+    bar.close()
+    return history
+
+
+# -- the steps of fit, in the order it takes them -----------------------------------------------
+
+
+def _check_fit_arguments(
+    X: Sequence[Any],  # noqa: N803
+    y: Sequence[Any],
+    *,
+    epochs: Any,
+    batch_size: Any,
+    l2: Any,
+    shuffle: Any,
+    target_loss: Any,
+    progress: Any,
+    checkpoint_every: Any,
+) -> None:
+    """Reject what fit cannot use: ``TypeError`` for a wrong type, ``ValueError`` otherwise."""
     if len(X) != len(y):
         raise ValueError(f"fit: X and y must have the same length, got {len(X)} and {len(y)}")
     if not len(X):
         raise ValueError("fit: no training data")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"fit: epochs must be an integer >= 0, got {epochs!r}")
-    every = checkpoint_every
-    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-        raise ValueError(f"fit: checkpoint_every must be a positive integer, got {every!r}")
-    if not (isinstance(l2, (int, float)) and math.isfinite(l2) and l2 >= 0.0):
-        raise ValueError(f"fit: l2 must be a finite number >= 0, got {l2!r}")
-    targets = task.targets(y)
-    params = model.parameters()
-    if optimizer is None:
-        optimizer = optim.SGD(params, lr=lr)
-    rng = random.Random(seed)
-    mini = batch_size is not None and batch_size < len(X)
-    history = History()
+    integer(epochs, "epochs", "fit", minimum=0)
+    if batch_size is not None:
+        integer(batch_size, "batch_size", "fit", minimum=1)
+    real(l2, "l2", "fit", minimum=0.0)
+    flag(shuffle, "shuffle", "fit")
+    if target_loss is not None:
+        real(target_loss, "target_loss", "fit", finite=False)  # -inf: never stop early
+    flag(progress, "progress", "fit")
+    integer(checkpoint_every, "checkpoint_every", "fit", minimum=1)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What one call of :func:`fit` works with: its checked arguments, defaults filled in."""
+
+    model: Module
+    task: _Task
+    inputs: Sequence[Any]
+    targets: list[Any]
+    params: list[Value]
+    optimizer: optim.Optimizer
+    scheduler: optim.LRScheduler | None
+    l2: float
+    batch_size: int | None
+    shuffled: bool  # new random mini-batches each epoch (never for a single full batch)
+    epochs: int
+    target_loss: float | None
+    checkpoint: str | os.PathLike[str] | None
+    checkpoint_every: int
+    on_epoch: Callable[[int, History], None] | None
+
+
+def _progress_bar(epochs: int, progress: bool) -> tqdm[int]:
+    """The epochs to iterate over, as a tqdm bar that draws only when stderr is a terminal."""
     from tqdm import tqdm  # on first use: keeps `import autograd_core` ~30 ms faster
 
-    bar = tqdm(
+    return tqdm(
         range(epochs),
         desc="train",
         unit="epoch",
@@ -250,69 +344,95 @@ def fit(
         file=sys.stderr,
         dynamic_ncols=True,
     )
-    for epoch in bar:
-        epoch_lr = float(getattr(optimizer, "lr", math.nan))
-        start = time.perf_counter()
-        loss_sum = 0.0
-        steps = 0
-        right = 0
-        order_seed = rng.getrandbits(64) if shuffle and mini else None
-        for xb, yb in batches(X, targets, batch_size, shuffle=shuffle and mini, seed=order_seed):
-            # The step runs with the cyclic garbage collector paused: an autograd_core graph has
-            # no reference cycles (refcounting frees it), yet its ~20k new objects per moons step
-            # trigger collections that scan the whole heap, a third of the step's time. The
-            # collector is back on (if it was) as soon as the step ends.
-            gc_was_enabled = gc.isenabled()
-            gc.disable()
-            try:
-                outputs = [model(x) for x in xb]
-                if task.single_output and not isinstance(outputs[0], Value):
-                    raise ValueError(
-                        f"fit: loss {task.name!r} needs one output per sample, but the model "
-                        f"returns {len(outputs[0])}"
-                    )
-                objective = task.compute(outputs, yb)
-                if l2:
-                    objective = objective + l2 * losses.l2_penalty(params)
-                optimizer.zero_grad()
-                objective.backward()
-                optimizer.step()
-            except ArithmeticError as exc:
-                # Overflow in the forward pass or in backward: the steps have grown too large.
-                raise type(exc)(
-                    f"fit: the training diverged in epoch {epoch + 1} ({exc}); "
-                    "try a smaller learning rate"
-                ) from exc
-            finally:
-                if gc_was_enabled:
-                    gc.enable()
-            loss_sum += objective.data * len(xb)
-            steps += 1
-            if task.correct is not None:
-                right += sum(map(task.correct, map(_data, outputs), yb))
-        if scheduler is not None:
-            scheduler.step()
-        # One batch: its loss as it is (L·n/n can differ from L in the last bit).
-        epoch_loss = objective.data if steps == 1 else loss_sum / len(X)
-        history.loss.append(epoch_loss)
-        if task.correct is not None:
-            history.accuracy.append(right / len(X))
-        history.lr.append(epoch_lr)
-        history.seconds.append(time.perf_counter() - start)
-        last = epoch == epochs - 1
-        reached = target_loss is not None and epoch_loss <= target_loss
-        if checkpoint is not None and (last or reached or (epoch + 1) % every == 0):
-            model.save(checkpoint)
-        if not bar.disable:
-            accuracy = f" acc={history.accuracy[-1]:.3f}" if task.correct is not None else ""
-            bar.set_postfix_str(f"loss={epoch_loss:.4g}{accuracy} lr={epoch_lr:.3g}", refresh=False)
-        if on_epoch is not None:
-            on_epoch(epoch, history)
-        if reached:
-            history.stopped_early = True
-            break
-    bar.close()
-    return history
+
+
+class _EpochResult(NamedTuple):
+    loss: float  # data loss + L2 term, of the forward passes before each update
+    accuracy: float | None  # None for losses without an accuracy
+    lr: float  # the learning rate the epoch used
+    seconds: float
+
+
+def _train_epoch(run: _Run, epoch: int, order_seed: int | None) -> _EpochResult:
+    """One pass over the data: a step per batch, then one step of the scheduler."""
+    lr = float(getattr(run.optimizer, "lr", math.nan))
+    start = time.perf_counter()
+    loss_sum = 0.0
+    batch_loss = math.nan
+    steps = 0
+    right = 0
+    shuffled = order_seed is not None
+    pairs = batches(run.inputs, run.targets, run.batch_size, shuffle=shuffled, seed=order_seed)
+    for xb, yb in pairs:
+        outputs, batch_loss = _train_step(run, xb, yb, epoch)
+        loss_sum += batch_loss * len(xb)
+        steps += 1
+        if run.task.correct is not None:
+            right += sum(map(run.task.correct, map(_data, outputs), yb))
+    if run.scheduler is not None:
+        run.scheduler.step()  # the learning rate of the next epoch
+    n = len(run.inputs)
+    # One batch: its loss as it is (L·n/n can differ from L in the last bit).
+    loss = batch_loss if steps == 1 else loss_sum / n
+    accuracy = None if run.task.correct is None else right / n
+    return _EpochResult(loss, accuracy, lr, time.perf_counter() - start)
+
+
+def _train_step(run: _Run, xb: list[Any], yb: list[Any], epoch: int) -> tuple[list[Any], float]:
+    """Forward, loss (+ L2), zero_grad, backward, step: the outputs and the loss before it."""
+    # The step runs with the cyclic garbage collector paused: an autograd_core graph has
+    # no reference cycles (refcounting frees it), yet its ~20k new objects per moons step
+    # trigger collections that scan the whole heap, a third of the step's time. The
+    # collector is back on (if it was) as soon as the step ends.
+    try:
+        with paused_gc():
+            outputs = _forward(run, xb)
+            objective = run.task.compute(outputs, yb)
+            if run.l2:
+                objective = objective + run.l2 * losses.l2_penalty(run.params)
+            run.optimizer.zero_grad()
+            objective.backward()
+            run.optimizer.step()
+    except ArithmeticError as exc:
+        # Overflow in the forward pass or in backward: the steps have grown too large.
+        raise type(exc)(
+            f"fit: the training diverged in epoch {epoch + 1} ({exc}); try a smaller learning rate"
+        ) from exc
+    return outputs, objective.data
+
+
+def _forward(run: _Run, xb: list[Any]) -> list[Any]:
+    """The model's output for each sample of the batch, checked against what the loss needs."""
+    outputs = [run.model(x) for x in xb]
+    if run.task.single_output and not isinstance(outputs[0], Value):
+        raise ValueError(
+            f"fit: loss {run.task.name!r} needs one output per sample, but the model "
+            f"returns {len(outputs[0])}"
+        )
+    return outputs
+
+
+def _end_epoch(
+    run: _Run, history: History, bar: tqdm[int], epoch: int, result: _EpochResult
+) -> bool:
+    """Record the epoch, save when due, show it, call back; True when training should stop."""
+    history.loss.append(result.loss)
+    if result.accuracy is not None:
+        history.accuracy.append(result.accuracy)
+    history.lr.append(result.lr)
+    history.seconds.append(result.seconds)
+    reached = run.target_loss is not None and result.loss <= run.target_loss
+    due = epoch == run.epochs - 1 or reached or (epoch + 1) % run.checkpoint_every == 0
+    if run.checkpoint is not None and due:
+        run.model.save(run.checkpoint)
+    if not bar.disable:
+        accuracy = "" if result.accuracy is None else f" acc={result.accuracy:.3f}"
+        bar.set_postfix_str(f"loss={result.loss:.4g}{accuracy} lr={result.lr:.3g}", refresh=False)
+    if run.on_epoch is not None:
+        run.on_epoch(epoch, history)
+    if reached:
+        history.stopped_early = True
+    return reached
 
 
 def evaluate(
@@ -466,6 +586,11 @@ def _task(loss: str | LossFunction) -> _Task:
     if callable(loss):
         name = getattr(loss, "__name__", "custom")
         return _Task(name, loss, _as_listed, None, single_output=False)
+    if not isinstance(loss, str):
+        raise TypeError(
+            "fit: loss must be a loss name or a function (outputs, targets) -> Value, "
+            f"got {type(loss).__name__} {loss!r}"
+        )
     if loss not in LOSSES:
         raise ValueError(f"fit: unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
     return LOSSES[loss]

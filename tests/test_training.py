@@ -203,12 +203,37 @@ def test_bad_labels_and_losses(loss: str, labels: list[Any], match: str) -> None
         ({"epochs": -1}, "epochs must be an integer >= 0"),
         ({"l2": -1.0}, "l2 must be a finite number >= 0"),
         ({"l2": math.nan}, "l2 must be a finite number >= 0"),
-        ({"checkpoint_every": 0}, "checkpoint_every must be a positive integer"),
+        ({"checkpoint_every": 0}, "fit: checkpoint_every must be an integer >= 1, got 0"),
+        ({"batch_size": 0}, "fit: batch_size must be an integer >= 1, got 0"),
+        ({"target_loss": math.nan}, "fit: target_loss must be a number, got nan"),
     ],
 )
 def test_bad_arguments(kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         training.fit(nn.MLP(2, [1], seed=0), [[0.0, 0.0]], [1], progress=False, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"epochs": "3"}, "fit: epochs must be an integer, got str '3'"),
+        ({"epochs": 2.0}, "fit: epochs must be an integer, got float 2.0"),
+        ({"epochs": True}, "fit: epochs must be an integer, got bool True"),
+        ({"batch_size": "4"}, "fit: batch_size must be an integer, got str '4'"),
+        ({"l2": "0.1"}, "fit: l2 must be a real number, got str '0.1'"),
+        ({"shuffle": 1}, "fit: shuffle must be True or False, got int 1"),
+        ({"target_loss": "0.1"}, "fit: target_loss must be a real number, got str '0.1'"),
+        ({"progress": None}, "fit: progress must be True or False, got NoneType None"),
+        ({"checkpoint_every": 1.5}, "fit: checkpoint_every must be an integer, got float 1.5"),
+        ({"loss": 3}, r"fit: loss must be a loss name or a function \(outputs, targets\)"),
+    ],
+)
+def test_arguments_of_the_wrong_type(kwargs: dict[str, Any], match: str) -> None:
+    model = nn.MLP(2, [1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(TypeError, match=match):
+        training.fit(model, [[0.0, 0.0]], [1], epochs=kwargs.pop("epochs", 1), **kwargs)
+    assert model.state_dict() == before  # refused before any step
 
 
 def test_mismatched_or_empty_data() -> None:
@@ -433,3 +458,46 @@ def test_fit_pauses_the_collector_only_during_a_step_and_restores_it() -> None:
     with pytest.raises(RuntimeError, match="boom"):
         ag.training.fit(model, X, y, loss="hinge", epochs=1, progress=False)
     assert gc.isenabled()
+
+
+# -- paused_gc: the collector pause of fit's step, for hand-written loops too ---------------------
+
+
+def test_paused_gc_switches_an_enabled_collector_off_and_back_on() -> None:
+    assert gc.isenabled()
+    with training.paused_gc():
+        assert not gc.isenabled()
+        with training.paused_gc():  # nested: leaving the inner block keeps the outer pause
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_paused_gc_leaves_a_disabled_collector_disabled() -> None:
+    gc.disable()
+    try:
+        with training.paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_paused_gc_restores_the_previous_state_when_the_block_raises() -> None:
+    with pytest.raises(RuntimeError, match="boom"), training.paused_gc():
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(RuntimeError, match="boom"), training.paused_gc():
+            raise RuntimeError("boom")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_paused_gc_is_one_function_shared_with_the_rest_of_the_package() -> None:
+    from autograd_core import _gc
+
+    assert training.paused_gc is _gc.paused_gc
+    assert "paused_gc" in training.__all__
