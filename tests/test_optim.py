@@ -308,7 +308,7 @@ def test_params_errors(cls: type[Optimizer]) -> None:
 
 BAD_HYPERPARAMETERS: list[tuple[type[Optimizer], dict[str, Any], str]] = [
     *[(cls, {"lr": -0.1}, r"lr must be a finite number >= 0, got -0\.1") for cls in OPTIMIZERS],
-    *[(cls, {"lr": math.nan}, "lr must be a number, got nan") for cls in OPTIMIZERS],
+    *[(cls, {"lr": math.nan}, "lr must be a finite number >= 0, got nan") for cls in OPTIMIZERS],
     *[(cls, {"lr": math.inf}, "lr must be a finite number >= 0, got inf") for cls in OPTIMIZERS],
     *[
         (cls, {"weight_decay": -1}, r"weight_decay must be a finite number >= 0, got -1\.0")
@@ -319,8 +319,8 @@ BAD_HYPERPARAMETERS: list[tuple[type[Optimizer], dict[str, Any], str]] = [
         for cls in (Adam, AdamW, RMSprop, Adagrad)
     ],
     (SGD, {"momentum": -0.5}, r"momentum must be a finite number >= 0, got -0\.5"),
-    (SGD, {"dampening": 1.5}, r"dampening must be in \[0, 1\], got 1\.5"),
-    (SGD, {"dampening": -0.1}, r"dampening must be in \[0, 1\], got -0\.1"),
+    (SGD, {"dampening": 1.5}, r"dampening must be a finite number >= 0 and <= 1, got 1\.5"),
+    (SGD, {"dampening": -0.1}, r"dampening must be a finite number >= 0 and <= 1, got -0\.1"),
     (
         SGD,
         {"nesterov": True},
@@ -332,18 +332,17 @@ BAD_HYPERPARAMETERS: list[tuple[type[Optimizer], dict[str, Any], str]] = [
         r"nesterov=True needs .* dampening=0\.1",
     ),
     *[
-        (cls, {"betas": (1.0, 0.999)}, r"betas\[0\] must be in \[0, 1\), got 1\.0")
+        (cls, {"betas": (1.0, 0.999)}, r"betas\[0\] must be a finite number >= 0 and < 1, got 1\.0")
         for cls in (Adam, AdamW)
     ],
     *[
-        (cls, {"betas": (0.9, -0.1)}, r"betas\[1\] must be in \[0, 1\), got -0\.1")
+        (cls, {"betas": (0.9, -0.1)}, r"betas\[1\] must be a finite number >= 0 and < 1, got -0\.1")
         for cls in (Adam, AdamW)
     ],
     (Adam, {"betas": (0.9,)}, r"betas must be a pair \(beta1, beta2\), got \(0\.9,\)"),
-    (AdamW, {"betas": 0.9}, r"betas must be a pair"),
     (RMSprop, {"momentum": -0.1}, r"momentum must be a finite number >= 0, got -0\.1"),
-    (RMSprop, {"alpha": 1.01}, r"alpha must be in \[0, 1\], got 1\.01"),
-    (RMSprop, {"alpha": -0.5}, r"alpha must be in \[0, 1\], got -0\.5"),
+    (RMSprop, {"alpha": 1.01}, r"alpha must be a finite number >= 0 and <= 1, got 1\.01"),
+    (RMSprop, {"alpha": -0.5}, r"alpha must be a finite number >= 0 and <= 1, got -0\.5"),
     (Adagrad, {"lr_decay": -0.01}, r"lr_decay must be a finite number >= 0, got -0\.01"),
     (
         Adagrad,
@@ -370,11 +369,12 @@ def test_invalid_hyperparameters_name_optimizer_argument_and_value(
     [
         (SGD, {"lr": "0.1"}, "SGD: lr must be a real number, got str '0.1'"),
         (SGD, {"momentum": None}, "SGD: momentum must be a real number, got NoneType"),
-        (SGD, {"nesterov": 1}, "SGD: nesterov must be True or False, got 1"),
+        (SGD, {"nesterov": 1}, "SGD: nesterov must be True or False, got int 1"),
         (Adam, {"amsgrad": "yes"}, "Adam: amsgrad must be True or False"),
         (RMSprop, {"centered": None}, "RMSprop: centered must be True or False"),
         (Adagrad, {"maximize": 0}, "Adagrad: maximize must be True or False"),
         (Adam, {"lr": True}, "Adam: lr must be a real number, got bool"),
+        (AdamW, {"betas": 0.9}, r"AdamW: betas must be a pair \(beta1, beta2\), got float 0\.9"),
     ],
 )
 def test_wrongly_typed_hyperparameters(
@@ -453,9 +453,7 @@ def test_base_class_needs_an_update_rule_and_its_hyperparameters() -> None:
     opt = Optimizer([Value(1.0)], lr=0.1)
     with pytest.raises(NotImplementedError, match="Optimizer does not define an update rule"):
         opt.step()
-    with pytest.raises(
-        TypeError, match=r"Optimizer: expected the hyper-parameters \['lr'\], got \[\]"
-    ):
+    with pytest.raises(TypeError, match=r"^Optimizer: missing a required argument: 'lr'$"):
         Optimizer([Value(1.0)])
 
 
@@ -626,17 +624,33 @@ BAD_STATES: list[tuple[str, Any, str]] = [
         "the state dict is for 3 parameters, this optimizer has 2",
     ),
     ("count not int", lambda s: s.update(num_params=2.0), "the state dict is for 2.0 parameters"),
-    ("missing key", lambda s: s.pop("state"), r"the state dict is missing \['state'\]"),
-    ("unknown key", lambda s: s.update(extra=1), r"the state dict has unknown keys \['extra'\]"),
-    ("negative step", lambda s: s.update(step_count=-1), "step_count must be an int >= 0, got -1"),
-    ("float step", lambda s: s.update(step_count=1.0), "step_count must be an int >= 0, got 1.0"),
-    ("bool step", lambda s: s.update(step_count=True), "step_count must be an int >= 0, got True"),
+    ("missing key", lambda s: s.pop("state"), "the state dict is missing 1 key\\(s\\): 'state'$"),
+    (
+        "unknown key",
+        lambda s: s.update(extra=1),
+        "the state dict has 1 unexpected key\\(s\\): 'extra'$",
+    ),
+    (
+        "negative step",
+        lambda s: s.update(step_count=-1),
+        "step_count must be an integer >= 0, got -1",
+    ),
+    (
+        "float step",
+        lambda s: s.update(step_count=1.0),
+        "step_count must be an integer, got float 1.0",
+    ),
+    (
+        "bool step",
+        lambda s: s.update(step_count=True),
+        "step_count must be an integer, got bool True",
+    ),
     (
         "bad lr",
         lambda s: s["hyperparameters"].update(lr=-1),
-        r"SGD: lr must be a finite number >= 0, got -1\.0",
+        r"lr must be a finite number >= 0, got -1\.0",
     ),
-    ("lr type", lambda s: s["hyperparameters"].update(lr="x"), "SGD: lr must be a real number"),
+    ("lr type", lambda s: s["hyperparameters"].update(lr="x"), "lr must be a real number, got str"),
     (
         "bad combo",
         lambda s: s["hyperparameters"].update(nesterov=True, dampening=0.5),
@@ -645,12 +659,12 @@ BAD_STATES: list[tuple[str, Any, str]] = [
     (
         "missing hp",
         lambda s: s["hyperparameters"].pop("momentum"),
-        r"hyperparameters is missing \['momentum'\]",
+        r"hyperparameters is missing 1 key\(s\): 'momentum'$",
     ),
     (
         "unknown hp",
         lambda s: s["hyperparameters"].update(betas=[0.9, 0.9]),
-        r"hyperparameters has unknown keys \['betas'\]",
+        r"hyperparameters has 1 unexpected key\(s\): 'betas'$",
     ),
     ("hp not dict", lambda s: s.update(hyperparameters=[0.1]), "hyperparameters must be a dict"),
     ("state not dict", lambda s: s.update(state=[1.0, 2.0]), "state must be a dict"),
@@ -672,17 +686,17 @@ BAD_STATES: list[tuple[str, Any, str]] = [
     (
         "nan state",
         lambda s: s["state"].update(momentum_buffer=[1.0, math.nan]),
-        "must hold finite numbers, got nan",
+        r"state 'momentum_buffer'\[1\] must be a finite number, got nan",
     ),
     (
         "str state",
         lambda s: s["state"].update(momentum_buffer=[1.0, "2"]),
-        "must hold numbers, got str",
+        r"state 'momentum_buffer'\[1\] must be a real number, got str '2'",
     ),
     (
         "bool state",
         lambda s: s["state"].update(momentum_buffer=[1.0, True]),
-        "must hold numbers, got bool",
+        r"state 'momentum_buffer'\[1\] must be a real number, got bool True",
     ),
 ]
 
@@ -830,23 +844,35 @@ def test_clip_grad_norm_overflowing_norm_raises_and_changes_nothing() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"max_norm": 0.0}, ValueError, r"max_norm must be > 0, got 0\.0"),
-        ({"max_norm": -1}, ValueError, r"max_norm must be > 0, got -1\.0"),
-        ({"max_norm": math.nan}, ValueError, "max_norm must be a number, got nan"),
-        ({"max_norm": "1"}, TypeError, "max_norm must be a real number"),
-        ({"max_norm": 1.0, "norm_type": 0}, ValueError, r"norm_type must be > 0 or inf, got 0\.0"),
+        ({"max_norm": 0.0}, ValueError, r"max_norm must be a number > 0, got 0\.0"),
+        ({"max_norm": -1}, ValueError, r"max_norm must be a number > 0, got -1\.0"),
+        ({"max_norm": math.nan}, ValueError, "max_norm must be a number > 0, got nan"),
+        ({"max_norm": "1"}, TypeError, "max_norm must be a real number, got str '1'"),
+        (
+            {"max_norm": 1.0, "norm_type": 0},
+            ValueError,
+            r"norm_type must be a number > 0, got 0\.0",
+        ),
         (
             {"max_norm": 1.0, "norm_type": -2.0},
             ValueError,
-            r"norm_type must be > 0 or inf, got -2\.0",
+            r"norm_type must be a number > 0, got -2\.0",
         ),
-        ({"max_norm": 1.0, "norm_type": -math.inf}, ValueError, "norm_type must be > 0 or inf"),
+        (
+            {"max_norm": 1.0, "norm_type": -math.inf},
+            ValueError,
+            "norm_type must be a number > 0, got -inf",
+        ),
         (
             {"max_norm": 1.0, "norm_type": math.nan},
             ValueError,
-            "norm_type must be a number, got nan",
+            "norm_type must be a number > 0, got nan",
         ),
-        ({"max_norm": 1.0, "norm_type": "two"}, TypeError, "norm_type must be a real number"),
+        (
+            {"max_norm": 1.0, "norm_type": "two"},
+            TypeError,
+            "norm_type must be a real number, got str 'two'",
+        ),
     ],
 )
 def test_clip_grad_norm_argument_errors(
