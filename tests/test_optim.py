@@ -7,6 +7,7 @@ next to each test), evaluated here in plain floats; they do not reuse the librar
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import math
 from typing import Any
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 import autograd_core as ag
 from autograd_core import Value
 from autograd_core.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from autograd_core.optim._hyperparameters import hyperparameter, nonnegative, positive
 
 OPTIMIZERS = [SGD, Adam, AdamW, RMSprop, Adagrad]
 
@@ -465,6 +467,151 @@ def test_repr_shows_the_settings() -> None:
     )
 
 
+# -- one declaration per hyper-parameter --------------------------------------------------------
+
+POSITIONAL, KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY
+
+
+@pytest.mark.parametrize("cls", OPTIMIZERS)
+def test_signature_defaults_repr_state_dict_and_docs_follow_the_declaration(
+    cls: type[Optimizer],
+) -> None:
+    declared = cls._HYPERPARAMETERS
+    names = [h.name for h in declared]
+    assert names[0] == "lr" and names[-1] == "maximize" and len(set(names)) == len(names)
+    # Each declaration is the class attribute of its name (the descriptor checking assignments).
+    assert all(getattr(cls, h.name) is h for h in declared)
+
+    first, *rest = inspect.signature(cls).parameters.values()
+    assert (first.name, first.default, first.kind) == (
+        "params",
+        inspect.Parameter.empty,
+        POSITIONAL,
+    )
+    assert [(p.name, p.default) for p in rest] == [(h.name, h.default) for h in declared]
+    assert [p.kind for p in rest] == [KEYWORD if h.keyword_only else POSITIONAL for h in declared]
+
+    opt = cls([Value(1.0)])
+    assert [getattr(opt, name) for name in names] == [h.default for h in declared]
+    assert list(opt.state_dict()["hyperparameters"]) == names
+    assert repr(opt).startswith(f"{cls.__name__}(1 parameters, lr={declared[0].default!r}, ")
+
+    # help() shows the signature and an Args entry, with the default, for every setting.
+    assert cls.__doc__ is not None
+    args = cls.__doc__[cls.__doc__.index("\nArgs:\n") : cls.__doc__.index("\nExample:\n")]
+    for h in declared:
+        entry = args[args.index(f"\n    {h.name}: ") :]
+        assert " ".join(entry.split()).startswith(f"{h.name}: {h.doc} Default ``{h.default!r}``.")
+
+
+# Values that every declared check refuses: a wrong type for all of them, and numbers out of
+# range for most.
+CANDIDATES = [object(), "0.1", None, -1.0, 1.5, math.nan, math.inf, (0.9,), (0.5, 2.0)]
+
+
+@pytest.mark.parametrize("cls", OPTIMIZERS)
+def test_constructor_assignment_and_loading_apply_the_same_check(cls: type[Optimizer]) -> None:
+    where = cls.__name__
+    for h in cls._HYPERPARAMETERS:
+        refused = 0
+        for bad in CANDIDATES:
+            try:
+                cls([Value(1.0)], **{h.name: bad})
+            except (TypeError, ValueError) as exc:
+                from_constructor = exc
+            else:
+                continue
+            refused += 1
+            message = str(from_constructor)
+            assert message.startswith(f"{where}: {h.name}"), message  # where, then the name
+
+            opt = cls([Value(1.0)], lr=0.5)
+            before = opt.state_dict()
+            with pytest.raises(type(from_constructor)) as from_assignment:
+                setattr(opt, h.name, bad)
+            assert str(from_assignment.value) == message
+            assert opt.state_dict() == before
+
+            state = copy.deepcopy(before)
+            state["hyperparameters"][h.name] = bad
+            with pytest.raises(ValueError) as from_loading:
+                opt.load_state_dict(state)
+            assert str(from_loading.value) == f"{where}.load_state_dict" + message[len(where) :]
+            assert opt.state_dict() == before
+        assert refused >= 2, h.name  # a wrong type and a wrong value at least
+
+
+def test_the_cross_check_runs_on_assignment_and_loading_too() -> None:
+    message = r"^SGD: nesterov=True needs momentum > 0 and dampening = 0, got momentum=0\.0"
+    with pytest.raises(ValueError, match=message):
+        SGD([Value(1.0)], nesterov=True)
+    opt = SGD([Value(1.0)])
+    with pytest.raises(ValueError, match=message):
+        opt.nesterov = True
+    state = opt.state_dict()
+    state["hyperparameters"]["nesterov"] = True
+    with pytest.raises(ValueError, match=r"^SGD\.load_state_dict: nesterov=True needs"):
+        opt.load_state_dict(state)
+    assert opt.nesterov is False
+
+
+def test_hyperparameters_bind_like_the_signature_says() -> None:
+    # By position, in the declared order, as PyTorch's signatures allow.
+    opt = SGD([Value(1.0)], 0.1, 0.9, 0.0, 0.01, True)
+    assert (opt.lr, opt.momentum, opt.dampening, opt.weight_decay, opt.nesterov) == (
+        0.1,
+        0.9,
+        0.0,
+        0.01,
+        True,
+    )
+    with pytest.raises(TypeError, match=r"^SGD: too many positional arguments$"):
+        SGD([Value(1.0)], 0.1, 0.9, 0.0, 0.01, True, True)  # maximize is keyword-only
+    with pytest.raises(TypeError, match=r"^SGD: got an unexpected keyword argument 'betas'$"):
+        SGD([Value(1.0)], betas=(0.9, 0.99))
+    with pytest.raises(TypeError, match=r"^Adam: multiple values for argument 'lr'$"):
+        Adam([Value(1.0)], 0.1, lr=0.2)
+
+
+def test_adamw_redeclares_one_default_and_keeps_adams_order() -> None:
+    adam = {h.name: h for h in Adam._HYPERPARAMETERS}
+    adamw = {h.name: h for h in AdamW._HYPERPARAMETERS}
+    assert list(adamw) == list(adam)
+    assert [name for name in adam if adamw[name] is not adam[name]] == ["weight_decay"]
+    assert (adam["weight_decay"].default, adamw["weight_decay"].default) == (0.0, 0.01)
+
+
+def test_a_new_optimizer_gets_everything_from_its_declarations() -> None:
+    class Scaled(Optimizer):
+        """Gradient descent with the step multiplied by ``factor``.
+
+        Example:
+            (none: this class lives inside a test)
+        """
+
+        lr: float = hyperparameter(0.5, nonnegative, "Learning rate.")
+        factor: float = hyperparameter(2.0, positive, "Multiplies every step.")
+
+        def _update(
+            self, data: list[float], grads: list[float], step: int
+        ) -> tuple[list[float], dict[str, list[float]]]:
+            return [x - self.lr * self.factor * g for x, g in zip(data, grads)], {}
+
+    assert str(inspect.signature(Scaled)) == "(params, lr=0.5, factor=2.0, *, maximize=False)"
+    w = Value(1.0)
+    w.grad = 1.0
+    opt = Scaled([w], factor=3)
+    assert type(opt.factor) is float
+    opt.step()
+    assert w.data == 1.0 - 0.5 * 3.0
+    assert repr(opt) == "Scaled(1 parameters, lr=0.5, factor=3.0, maximize=False)"
+    assert opt.state_dict()["hyperparameters"] == {"lr": 0.5, "factor": 3.0, "maximize": False}
+    with pytest.raises(ValueError, match=r"^Scaled: factor must be a finite number > 0, got 0\.0"):
+        opt.factor = 0
+    assert opt.factor == 3.0
+    assert "    factor: Multiplies every step. Default ``2.0``." in (Scaled.__doc__ or "")
+
+
 # -- zero_grad and non-finite numbers --------------------------------------------------------
 
 
@@ -624,11 +771,11 @@ BAD_STATES: list[tuple[str, Any, str]] = [
         "the state dict is for 3 parameters, this optimizer has 2",
     ),
     ("count not int", lambda s: s.update(num_params=2.0), "the state dict is for 2.0 parameters"),
-    ("missing key", lambda s: s.pop("state"), "the state dict is missing 1 key\\(s\\): 'state'$"),
+    ("missing key", lambda s: s.pop("state"), r"the state dict is missing 1 key\(s\): 'state'$"),
     (
         "unknown key",
         lambda s: s.update(extra=1),
-        "the state dict has 1 unexpected key\\(s\\): 'extra'$",
+        r"the state dict has 1 unexpected key\(s\): 'extra'$",
     ),
     (
         "negative step",

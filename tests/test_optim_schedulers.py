@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import itertools
 import json
 import math
@@ -392,6 +393,33 @@ def test_invalid_arguments(
     with pytest.raises(error, match=f"^{message}"):
         make(opt)
     assert opt.lr == 0.1
+
+
+@pytest.mark.parametrize(
+    ("cls", "signature"),
+    [
+        (StepLR, "(optimizer, step_size, gamma=0.1)"),
+        (ExponentialLR, "(optimizer, gamma)"),
+        (CosineAnnealingLR, "(optimizer, T_max, eta_min=0.0)"),
+        (LambdaLR, "(optimizer, lr_lambda)"),
+    ],
+)
+def test_signatures_come_from_the_declarations(cls: type[LRScheduler], signature: str) -> None:
+    assert str(inspect.signature(cls)) == signature
+    declared = [(h.name, h.default) for h in cls._HYPERPARAMETERS]
+    assert [(p.name, p.default) for p in inspect.signature(cls).parameters.values()][1:] == declared
+
+
+def test_settings_are_checked_when_assigned() -> None:
+    sched = StepLR(sgd(0.1), step_size=2)
+    with pytest.raises(ValueError, match=r"^StepLR: gamma must be a finite number > 0, got -1\.0$"):
+        sched.gamma = -1
+    with pytest.raises(TypeError, match=r"^StepLR: step_size must be an integer, got float 2\.0$"):
+        sched.step_size = 2.0  # type: ignore[assignment]
+    assert (sched.gamma, sched.step_size) == (0.1, 2)
+    lam = LambdaLR(sgd(0.1), lambda k: 1.0)
+    with pytest.raises(TypeError, match=r"^LambdaLR: lr_lambda must be a function of the epoch"):
+        lam.lr_lambda = 2.0  # type: ignore[assignment]
 
 
 def test_a_schedule_that_turns_negative_stops_with_everything_unchanged() -> None:
