@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import itertools
 import json
 import math
@@ -204,41 +205,61 @@ BAD_STATES: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
         lambda s: s.update(scheduler="ExponentialLR"),
         "is for scheduler 'ExponentialLR'",
     ),
-    ("missing key", lambda s: s.pop("base_lr"), r"the state dict is missing \['base_lr'\]"),
-    ("unknown key", lambda s: s.update(optimizer="SGD"), r"has unknown keys \['optimizer'\]"),
-    ("negative epoch", lambda s: s.update(last_epoch=-1), "last_epoch must be an int >= 0, got -1"),
-    ("float epoch", lambda s: s.update(last_epoch=2.0), "last_epoch must be an int >= 0, got 2.0"),
+    (
+        "missing key",
+        lambda s: s.pop("base_lr"),
+        r"the state dict is missing 1 key\(s\): 'base_lr'$",
+    ),
+    (
+        "unknown key",
+        lambda s: s.update(optimizer="SGD"),
+        r"the state dict has 1 unexpected key\(s\): 'optimizer'$",
+    ),
+    (
+        "negative epoch",
+        lambda s: s.update(last_epoch=-1),
+        "last_epoch must be an integer >= 0, got -1",
+    ),
+    (
+        "float epoch",
+        lambda s: s.update(last_epoch=2.0),
+        "last_epoch must be an integer, got float 2.0",
+    ),
     (
         "bad base_lr",
         lambda s: s.update(base_lr=-0.1),
         r"base_lr must be a finite number >= 0, got -0\.1",
     ),
-    ("nan last_lr", lambda s: s.update(last_lr=math.nan), "last_lr must be a number, got nan"),
-    ("str last_lr", lambda s: s.update(last_lr="0.1"), "last_lr must be a real number"),
+    (
+        "nan last_lr",
+        lambda s: s.update(last_lr=math.nan),
+        "last_lr must be a finite number >= 0, got nan",
+    ),
+    ("str last_lr", lambda s: s.update(last_lr="0.1"), "last_lr must be a real number, got str"),
     (
         "bad gamma",
         lambda s: s["hyperparameters"].update(gamma=0.0),
-        r"StepLR: gamma must be a finite number > 0, got 0\.0",
+        r"gamma must be a finite number > 0, got 0\.0",
     ),
     (
         "bad step_size",
         lambda s: s["hyperparameters"].update(step_size=0),
-        "StepLR: step_size must be >= 1, got 0",
+        "step_size must be an integer >= 1, got 0",
     ),
     (
         "float step_size",
         lambda s: s["hyperparameters"].update(step_size=2.5),
-        "StepLR: step_size must be an int",
+        r"step_size must be an integer, got float 2\.5",
     ),
     (
         "missing hp",
         lambda s: s["hyperparameters"].pop("gamma"),
-        r"hyperparameters is missing \['gamma'\]",
+        r"hyperparameters is missing 1 key\(s\): 'gamma'$",
     ),
     (
         "unknown hp",
         lambda s: s["hyperparameters"].update(T_max=3),
-        r"hyperparameters has unknown keys \['T_max'\]",
+        r"hyperparameters has 1 unexpected key\(s\): 'T_max'$",
     ),
     ("hp not dict", lambda s: s.update(hyperparameters=None), "hyperparameters must be a dict"),
 ]
@@ -273,17 +294,25 @@ def test_load_state_dict_rejects_a_non_dict() -> None:
 @pytest.mark.parametrize(
     ("make", "error", "message"),
     [
-        (lambda o: StepLR(o, step_size=0), ValueError, "StepLR: step_size must be >= 1, got 0"),
-        (lambda o: StepLR(o, step_size=-3), ValueError, "StepLR: step_size must be >= 1, got -3"),
+        (
+            lambda o: StepLR(o, step_size=0),
+            ValueError,
+            "StepLR: step_size must be an integer >= 1, got 0",
+        ),
+        (
+            lambda o: StepLR(o, step_size=-3),
+            ValueError,
+            "StepLR: step_size must be an integer >= 1, got -3",
+        ),
         (
             lambda o: StepLR(o, step_size=2.0),
             TypeError,
-            r"StepLR: step_size must be an int, got float 2\.0",
+            r"StepLR: step_size must be an integer, got float 2\.0",
         ),
         (
             lambda o: StepLR(o, step_size=True),
             TypeError,
-            "StepLR: step_size must be an int, got bool",
+            "StepLR: step_size must be an integer, got bool True",
         ),
         (
             lambda o: StepLR(o, 2, gamma=0.0),
@@ -308,22 +337,22 @@ def test_load_state_dict_rejects_a_non_dict() -> None:
         (
             lambda o: ExponentialLR(o, gamma=math.nan),
             ValueError,
-            "ExponentialLR: gamma must be a number, got nan",
+            "ExponentialLR: gamma must be a finite number > 0, got nan",
         ),
         (
             lambda o: ExponentialLR(o, gamma="0.9"),
             TypeError,
-            "ExponentialLR: gamma must be a real number",
+            "ExponentialLR: gamma must be a real number, got str '0.9'",
         ),
         (
             lambda o: CosineAnnealingLR(o, T_max=0),
             ValueError,
-            "CosineAnnealingLR: T_max must be >= 1, got 0",
+            "CosineAnnealingLR: T_max must be an integer >= 1, got 0",
         ),
         (
             lambda o: CosineAnnealingLR(o, T_max=1.5),
             TypeError,
-            "CosineAnnealingLR: T_max must be an int",
+            r"CosineAnnealingLR: T_max must be an integer, got float 1\.5",
         ),
         (
             lambda o: CosineAnnealingLR(o, 5, eta_min=-0.01),
@@ -333,12 +362,12 @@ def test_load_state_dict_rejects_a_non_dict() -> None:
         (
             lambda o: LambdaLR(o, 0.5),
             TypeError,
-            "LambdaLR: lr_lambda must be a function of the epoch, got float",
+            r"LambdaLR: lr_lambda must be a function of the epoch, got float 0\.5",
         ),
         (
             lambda o: LambdaLR(o, lambda k: "fast"),
             TypeError,
-            r"LambdaLR: lr_lambda\(0\) must return a real number, got str 'fast'",
+            r"LambdaLR: lr_lambda\(0\) must be a real number, got str 'fast'",
         ),
         (
             lambda o: LambdaLR(o, lambda k: -1.0),
@@ -348,7 +377,7 @@ def test_load_state_dict_rejects_a_non_dict() -> None:
         (
             lambda o: LambdaLR(o, lambda k: math.nan),
             ValueError,
-            "LambdaLR: the learning rate for epoch 0 would be nan",
+            r"LambdaLR: lr_lambda\(0\) must be a finite number, got nan",
         ),
         (
             lambda o: StepLR(o.params, 2),
@@ -364,6 +393,33 @@ def test_invalid_arguments(
     with pytest.raises(error, match=f"^{message}"):
         make(opt)
     assert opt.lr == 0.1
+
+
+@pytest.mark.parametrize(
+    ("cls", "signature"),
+    [
+        (StepLR, "(optimizer, step_size, gamma=0.1)"),
+        (ExponentialLR, "(optimizer, gamma)"),
+        (CosineAnnealingLR, "(optimizer, T_max, eta_min=0.0)"),
+        (LambdaLR, "(optimizer, lr_lambda)"),
+    ],
+)
+def test_signatures_come_from_the_declarations(cls: type[LRScheduler], signature: str) -> None:
+    assert str(inspect.signature(cls)) == signature
+    declared = [(h.name, h.default) for h in cls._HYPERPARAMETERS]
+    assert [(p.name, p.default) for p in inspect.signature(cls).parameters.values()][1:] == declared
+
+
+def test_settings_are_checked_when_assigned() -> None:
+    sched = StepLR(sgd(0.1), step_size=2)
+    with pytest.raises(ValueError, match=r"^StepLR: gamma must be a finite number > 0, got -1\.0$"):
+        sched.gamma = -1
+    with pytest.raises(TypeError, match=r"^StepLR: step_size must be an integer, got float 2\.0$"):
+        sched.step_size = 2.0  # type: ignore[assignment]
+    assert (sched.gamma, sched.step_size) == (0.1, 2)
+    lam = LambdaLR(sgd(0.1), lambda k: 1.0)
+    with pytest.raises(TypeError, match=r"^LambdaLR: lr_lambda must be a function of the epoch"):
+        lam.lr_lambda = 2.0  # type: ignore[assignment]
 
 
 def test_a_schedule_that_turns_negative_stops_with_everything_unchanged() -> None:
