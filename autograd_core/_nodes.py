@@ -312,11 +312,8 @@ def dense(
     n_in = len(weights[0]) if weights else 0
     if any(len(ws) != n_in for ws in weights):
         return None
-    # per neuron, once per batch: weight data, weight data and the bias's partial, parents
-    rows = [
-        (tuple([w.data for w in ws]), b.data, (*[w.data for w in ws], 1.0), tuple(ws), (b,))
-        for ws, b in zip(weights, biases)
-    ]
+    # per neuron, once per batch: its weights, their data and its bias
+    rows = [(ws, [w.data for w in ws], b) for ws, b in zip(weights, biases)]
     dot_op, affine, relu_op = ops.DOT, ops.AFFINE, ops.RELU
     one, zero = ops._ONE, ops._ZERO
     outputs: list[list[Value]] = []
@@ -326,20 +323,18 @@ def dense(
             return None
         xd: Sequence[float] = [v.data for v in xs if type(v) is cls]
         if len(xd) == n_in:  # interior inputs: parents (*w, *x, b), partials (*x, *w, 1)
-            xt = tuple(xs)
-            xdt = tuple(xd)
             op = dot_op
+            shared = None
         elif not xd and all(type(v) is float for v in xs):  # data: bound to the op
             xd = xs
-            xt = EMPTY
-            xdt = (*xd, 1.0)  # the partials of (*w, b), shared by the layer's neurons
             op = affine.bind(tuple(xs), None, cache=False)
+            shared = (*xd, 1.0)  # the partials of (*w, b), the same for every neuron
         else:
             return None
         out: list[Value] = []
         append = out.append
-        for wd, bd, wd1, wt, bt in rows:
-            total = sum(map(mul, wd, xd), bd)
+        for ws, wd, b in rows:
+            total = sum(map(mul, wd, xd), b.data)
             if total - total:  # inf or nan: let the plain path say which neuron overflowed
                 return None
             z = _new(cls)  # node(), inline, twice
@@ -347,12 +342,12 @@ def dense(
             z.grad = 0.0
             z.label = ""
             z.op = op
-            if xt:
-                z.parents = wt + xt + bt
-                z.partials = xdt + wd1
+            if shared is None:
+                z.parents = (*ws, *xs, b)
+                z.partials = (*xd, *wd, 1.0)
             else:
-                z.parents = wt + bt
-                z.partials = xdt
+                z.parents = (*ws, b)
+                z.partials = shared
             if relu:
                 r = _new(cls)
                 r.grad = 0.0
