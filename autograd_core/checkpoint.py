@@ -624,7 +624,14 @@ def checked_state(names: Sequence[str], state: Any, where: str) -> list[float]:
             f"{type(state).__name__} {_short(state)}"
         )
     exact_keys(state, names, "the state dict", where)
-    return [real(state[name], f"parameter {name!r}", where) for name in names]
+    values = [state[name] for name in names]
+    for i, value in enumerate(values):
+        # Nearly every value is a finite float (JSON gives floats): those need no more than
+        # this test (x - x is nan for nan and ±inf). Anything else gets the full check, which
+        # converts an int or names the fault; a third of the load time went to it before.
+        if type(value) is not float or value - value != 0.0:
+            values[i] = real(value, f"parameter {names[i]!r}", where)
+    return values
 
 
 # -- loading -----------------------------------------------------------------------------------
