@@ -465,7 +465,7 @@ def _read_bytes(where: str) -> bytes:
             )
         limit = MAX_FILE_BYTES
         if info.st_size > limit:
-            raise CheckpointError(_too_large(where, info.st_size, limit))
+            raise CheckpointError(_too_large(where, f"{info.st_size} bytes", limit))
         chunks = []
         remaining = limit + 1  # one byte more than allowed tells a file that grew meanwhile
         while remaining > 0:
@@ -475,17 +475,16 @@ def _read_bytes(where: str) -> bytes:
             chunks.append(chunk)
             remaining -= len(chunk)
         if remaining <= 0:
-            raise CheckpointError(_too_large(where, limit + 1, limit))
+            raise CheckpointError(_too_large(where, f"more than {limit} bytes", limit))
         return b"".join(chunks)
     finally:
         os.close(fd)
 
 
-def _too_large(where: str, size: int, limit: int) -> str:
-    more = "at least " if size == limit + 1 else ""
+def _too_large(where: str, size: str, limit: int) -> str:
     return (
-        f"{where}: the file is {more}{size} bytes, larger than the {limit} bytes a saved model "
-        "may have (autograd_core.checkpoint.MAX_FILE_BYTES)"
+        f"{where}: the file is {size}, larger than the {limit} bytes a saved model may have "
+        "(autograd_core.checkpoint.MAX_FILE_BYTES)"
     )
 
 

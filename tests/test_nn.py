@@ -344,7 +344,8 @@ def test_load_state_dict_looks_at_each_name_a_bounded_number_of_times(kind: str)
     CountingName.calls = 0
     with contextlib.suppress(ValueError):
         model.load_state_dict(state)
-    assert 0 < CountingName.calls <= 5 * len(state)  # 337 names: the quadratic check did 113,569
+    # About 4 per name today; the old quadratic check made ~115,000 for these 337 names.
+    assert 0 < CountingName.calls <= 10 * len(state)
 
 
 # -- save and load -----------------------------------------------------------------------------
