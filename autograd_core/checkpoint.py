@@ -265,8 +265,12 @@ def _write_atomically(path: Path, text: str) -> None:
     # with the old file's bits, or the usual 0666 less the umask for a new file.
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
 
+    created = False
+
     def create(name: str, flags: int) -> int:
+        nonlocal created
         fd = os.open(name, flags, 0o666 if mode is None else mode)
+        created = True
         if mode is not None and hasattr(os, "fchmod"):
             try:
                 os.fchmod(fd, mode)  # the umask may have cleared some of the bits
@@ -284,8 +288,9 @@ def _write_atomically(path: Path, text: str) -> None:
             os.fsync(f.fileno())  # the bytes reach the disk before the name points at them
         os.replace(tmp, target)
     except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        if created:  # never remove a file of the same name that we did not create
+            with contextlib.suppress(OSError):
+                tmp.unlink()
         raise
     finally:
         _IN_PROGRESS.discard(key)

@@ -220,7 +220,9 @@ class Module:
 
         The file is first written to a temporary file in the same directory, flushed to disk
         and then renamed over ``path`` in one step: at any moment ``path`` holds either the
-        previous file or the complete new one, even if the process dies mid-save.
+        previous file or the complete new one, even if the process dies mid-save. Saving over an
+        existing file keeps its permission bits; saving to a symlink writes to the file it points
+        to (see :mod:`autograd_core.checkpoint`).
 
         Args:
             path: Where to write (conventionally ``model.json``).
@@ -228,9 +230,6 @@ class Module:
 
         Returns:
             The path written.
-
-        Saving over an existing file keeps its permission bits; saving to a symlink writes to
-        the file it points to (see :mod:`autograd_core.checkpoint`).
 
         Raises:
             ValueError: if a parameter is ``nan`` or infinite (a diverged model is not saved).
