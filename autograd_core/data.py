@@ -26,6 +26,8 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
+from autograd_core._checks import integer, real
+
 __all__ = [
     "make_moons",
     "make_circles",
@@ -65,8 +67,8 @@ def make_moons(
         >>> data.make_moons(100, noise=0.1, seed=1337) == (X, y)
         True
     """
-    _check_count(n_samples, "make_moons", minimum=2)
-    _check_noise(noise, "make_moons")
+    n_samples = _check_count(n_samples, "make_moons", minimum=2)
+    noise = _check_noise(noise, "make_moons")
     rng = random.Random(seed)
     upper = n_samples // 2
     lower = n_samples - upper
@@ -102,10 +104,17 @@ def make_circles(
         >>> sorted(round(x0 * x0 + x1 * x1, 6) for x0, x1 in X)  # squared radii
         [0.25, 0.25, 0.25, 0.25, 1.0, 1.0, 1.0, 1.0]
     """
-    _check_count(n_samples, "make_circles", minimum=2)
-    _check_noise(noise, "make_circles")
-    if not 0.0 < factor < 1.0:
-        raise ValueError(f"make_circles: factor must be between 0 and 1, got {factor!r}")
+    n_samples = _check_count(n_samples, "make_circles", minimum=2)
+    noise = _check_noise(noise, "make_circles")
+    factor = real(
+        factor,
+        "factor",
+        "make_circles",
+        minimum=0.0,
+        maximum=1.0,
+        exclusive_minimum=True,
+        exclusive_maximum=True,
+    )
     rng = random.Random(seed)
     outer = n_samples // 2
     inner = n_samples - outer
@@ -140,8 +149,8 @@ def make_xor(
         >>> data.make_xor()
         ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
     """
-    _check_count(n_samples, "make_xor", minimum=1)
-    _check_noise(noise, "make_xor")
+    n_samples = _check_count(n_samples, "make_xor", minimum=1)
+    noise = _check_noise(noise, "make_xor")
     rng = random.Random(seed)
     corners = ((0.0, 0.0, 0), (0.0, 1.0, 1), (1.0, 0.0, 1), (1.0, 1.0, 0))
     features: list[list[float]] = []
@@ -185,10 +194,10 @@ def make_spiral(
         >>> len(X), [y.count(k) for k in range(3)]
         (90, [30, 30, 30])
     """
-    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
-        raise ValueError(f"make_spiral: n_classes must be an integer >= 2, got {n_classes!r}")
-    _check_count(n_samples, "make_spiral", minimum=n_classes)
-    _check_noise(noise, "make_spiral")
+    n_classes = integer(n_classes, "n_classes", "make_spiral", minimum=2)
+    n_samples = _check_count(n_samples, "make_spiral", minimum=n_classes)
+    noise = _check_noise(noise, "make_spiral")
+    turns = real(turns, "turns", "make_spiral")
     rng = random.Random(seed)
     points: list[tuple[list[float], int]] = []
     for k in range(n_classes):
@@ -228,11 +237,15 @@ def make_linear(
         >>> [round(t - (x0 - 2.0 * x1 + 0.5), 12) for (x0, x1), t in zip(X, y)]
         [0.0, 0.0, 0.0]
     """
-    _check_count(n_samples, "make_linear", minimum=1)
-    _check_noise(noise, "make_linear")
-    weights = [float(w)] if isinstance(w, (int, float)) else [float(v) for v in w]
-    if not weights:
-        raise ValueError("make_linear: w must hold at least one weight")
+    n_samples = _check_count(n_samples, "make_linear", minimum=1)
+    noise = _check_noise(noise, "make_linear")
+    if isinstance(w, Sequence) and not isinstance(w, (str, bytes)):
+        weights = [real(v, f"w[{i}]", "make_linear") for i, v in enumerate(w)]
+        if not weights:
+            raise ValueError("make_linear: w must hold at least one weight, got []")
+    else:
+        weights = [real(w, "w", "make_linear")]  # a TypeError for anything but a number
+    b = real(b, "b", "make_linear")
     rng = random.Random(seed)
     features: list[list[float]] = []
     targets: list[float] = []
@@ -280,12 +293,9 @@ def batches(
     if len(X) != len(y):
         raise ValueError(f"batches: X and y must have the same length, got {len(X)} and {len(y)}")
     n = len(X)
-    if batch_size is None:
-        size = max(n, 1)
-    elif isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batches: batch_size must be a positive integer, got {batch_size!r}")
-    else:
-        size = batch_size
+    size = (
+        max(n, 1) if batch_size is None else integer(batch_size, "batch_size", "batches", minimum=1)
+    )
     order = list(range(n))
     if shuffle:
         random.Random(seed).shuffle(order)
@@ -317,13 +327,9 @@ def _noisy_shuffled(
     return [x for x, _ in points], [label for _, label in points]
 
 
-def _check_count(n: int, where: str, minimum: int) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < minimum:
-        raise ValueError(f"{where}: n_samples must be an integer >= {minimum}, got {n!r}")
+def _check_count(n: int, where: str, minimum: int) -> int:
+    return integer(n, "n_samples", where, minimum=minimum)
 
 
-def _check_noise(noise: float, where: str) -> None:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0.0:
-        raise ValueError(f"{where}: noise must be a number >= 0, got {noise!r}")
-    if math.isinf(noise):
-        raise ValueError(f"{where}: noise must be finite, got {noise!r}")
+def _check_noise(noise: float, where: str) -> float:
+    return real(noise, "noise", where, minimum=0.0)

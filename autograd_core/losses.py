@@ -30,10 +30,10 @@ so it too only ever exponentiates non-positive numbers.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from autograd_core._checks import choice, flag, integer, real
 from autograd_core.engine import Value, as_value
 from autograd_core.functional import dot
 from autograd_core.functional import sum as total
@@ -118,7 +118,7 @@ def hinge_loss(
                 f"hinge_loss: targets must be -1 or +1, got {label!r} "
                 "(turn 0/1 labels into -1/+1 with 2*y - 1)"
             )
-    m = _finite(margin, "hinge_loss", "margin")
+    m = real(margin, "margin", "hinge_loss")
     # margin − y·s as one dot node (bias = margin, weight −y): two nodes per sample with the
     # relu, against three for (margin − y*s).relu(); the same floating-point result.
     terms = [dot((s,), (-y,), m).relu() for s, y in zip(values, labels)]
@@ -153,6 +153,7 @@ def binary_cross_entropy(
         >>> round(loss.data, 6), z.grad  # log 2, and σ(0) − 1
         (0.693147, -0.5)
     """
+    from_logits = flag(from_logits, "from_logits", "binary_cross_entropy")
     values = _flatten(inputs, "binary_cross_entropy", "inputs")
     labels = _flatten_numbers(targets, "binary_cross_entropy", "targets")
     _check_lengths(values, labels, "binary_cross_entropy")
@@ -202,9 +203,17 @@ def cross_entropy(
     wanted: Any = target
     rows: list[Any]
     targets: list[Any]
+    if not _is_sequence(batch):
+        raise TypeError(
+            f"cross_entropy: logits must be a list of scores or a list of such lists, got "
+            f"{type(batch).__name__} {batch!r}"
+        )
     if len(batch) and _is_sequence(batch[0]):
         if not _is_sequence(wanted):
-            raise ValueError("cross_entropy: a batch of logits needs a list of targets")
+            raise TypeError(
+                "cross_entropy: a batch of logits needs a list of targets, got "
+                f"{type(wanted).__name__} {wanted!r}"
+            )
         rows, targets = list(batch), list(wanted)
     else:
         rows, targets = [batch], (list(wanted) if _is_sequence(wanted) else [wanted])
@@ -215,7 +224,7 @@ def cross_entropy(
     terms = []
     for row, k in zip(rows, targets):
         zs = _values(row, "cross_entropy")
-        index = -1 if isinstance(k, bool) or not isinstance(k, numbers.Integral) else int(k)
+        index = integer(k, "target", "cross_entropy")
         if not 0 <= index < len(zs):
             raise ValueError(
                 f"cross_entropy: target must be a class index in 0..{len(zs) - 1}, got {k!r}"
@@ -340,8 +349,7 @@ def _reduce(terms: list[Value], reduction: str, where: str) -> Value:
 
 
 def _reduce_total(summed: Any, n: int, reduction: str, where: str) -> Value:
-    if reduction not in ("mean", "sum"):
-        raise ValueError(f"{where}: reduction must be 'mean' or 'sum', got {reduction!r}")
+    reduction = choice(reduction, "reduction", where, ("mean", "sum"))
     if reduction == "sum" or n == 1:  # the mean of one term is the term: no ÷ 1 node
         return as_value(summed)
     return as_value(summed / n)
@@ -376,16 +384,15 @@ def _flatten_numbers(x: Any, where: str, what: str) -> list[float]:
 def _finite(x: Any, where: str, what: str) -> float:
     if isinstance(x, Value):
         raise TypeError(f"{where}: {what} must be numbers, not Values (use .data)")
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{where}: {what} must be real numbers, got {x!r}")
-    number = float(x)
-    if not math.isfinite(number):
-        raise ValueError(f"{where}: {what} must be finite, got {x!r}")
-    return number
+    return real(x, what, where)
 
 
 def _values(row: Sequence[Scalar], where: str) -> list[Value]:
-    if not _is_sequence(row) or not len(row):
+    if not _is_sequence(row):
+        raise TypeError(
+            f"{where}: expected a non-empty list of logits, got {type(row).__name__} {row!r}"
+        )
+    if not len(row):
         raise ValueError(f"{where}: expected a non-empty list of logits, got {row!r}")
     return [as_value(z, where) for z in row]
 

@@ -35,28 +35,28 @@ the same data and optimizer, the same training); ``None`` draws from Python's gl
 ``random`` module, as micrograd does, so ``random.seed(1337)`` followed by
 ``MLP(2, [16, 16, 1])`` builds the very weights of micrograd's demo.
 
-A model is saved as JSON: a format marker and version, the architecture, every parameter by
-name and a SHA-256 checksum of those two (so even a changed digit is noticed). Python's
-``repr`` of a float reads back as the same float, so a save → load round trip is bit-exact.
-Saving writes a temporary file next to the target and renames it over the target in one step,
-so a crash mid-save leaves the previous file intact; loading checks the whole file before it
-changes a single parameter, and never unpickles or evaluates anything.
+A model is saved as JSON (``model.save(path)``) and read back into a model of the same shape
+(``model.load(path)``) or into a new one (``nn.load_model(path)``): a format marker and
+version, the architecture, every parameter by name and a SHA-256 checksum, written atomically;
+a save → load round trip is bit-exact. The file format, and how files are written and checked,
+live in :mod:`autograd_core.checkpoint`; this module only knows how to build a ``Neuron``, a
+``Layer`` or an ``MLP`` from an architecture read there. ``CheckpointError``, ``FORMAT`` and
+``FORMAT_VERSION`` are importable from either module.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import math
 import os
 import random
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from autograd_core import _nodes, ops
+from autograd_core import checkpoint as _checkpoint
+from autograd_core._checks import choice, integer
+from autograd_core.checkpoint import FORMAT, FORMAT_VERSION, CheckpointError
 from autograd_core.engine import Value, is_grad_enabled
 from autograd_core.functional import dot
 
@@ -80,12 +80,6 @@ ACTIVATIONS = (*(op.name for op in ops.activations()), "linear")
 INITS = ("uniform", "auto", "xavier", "he")
 """Weight initialisation schemes (see the module docstring)."""
 
-FORMAT = "autograd-core-model"
-"""The marker in the ``"format"`` field of every saved model."""
-
-FORMAT_VERSION = 1
-"""The version of the JSON layout written by :meth:`Module.save`."""
-
 M = TypeVar("M", bound="Module")
 Input = Sequence[Value | float]
 
@@ -106,10 +100,6 @@ _ACTIVATION_FUNCTIONS: dict[str, Callable[[Value], Value] | None] = {
     **{op.name: _activation_function(op) for op in ops.activations()},
     "linear": None,
 }
-
-
-class CheckpointError(ValueError):
-    """A saved model that cannot be loaded: corrupt, truncated, of another shape or format."""
 
 
 class Module:
@@ -217,8 +207,9 @@ class Module:
             state: ``{name: number}``, e.g. from :meth:`state_dict`.
 
         Raises:
-            ValueError: on a missing or unexpected name, or a value that is not a finite number
-                (nothing is changed).
+            TypeError: ``state`` is not a mapping, or a value is not a real number.
+            ValueError: a name is missing or unexpected, or a value is not finite (in every
+                case nothing is changed).
 
         Example:
             >>> from autograd_core import nn
@@ -227,12 +218,9 @@ class Module:
             >>> neuron([2.0, 3.0]).data  # relu(0.5·2 − 1·3 + 0.25)
             0.0
         """
-        if not isinstance(state, Mapping):
-            raise ValueError(f"expected a mapping of parameter names to numbers, got {state!r}")
         named = self.named_parameters()
-        expected = [name for name, _ in named]
-        _check_names(expected, list(state))
-        values = [_finite_number(state[name], name) for name in expected]
+        where = f"{type(self).__name__}.load_state_dict"
+        values = _checkpoint.checked_state([name for name, _ in named], state, where)
         for (_, p), value in zip(named, values):
             p.data = value
 
@@ -241,7 +229,9 @@ class Module:
 
         The file is first written to a temporary file in the same directory, flushed to disk
         and then renamed over ``path`` in one step: at any moment ``path`` holds either the
-        previous file or the complete new one, even if the process dies mid-save.
+        previous file or the complete new one, even if the process dies mid-save. Saving over an
+        existing file keeps its permission bits; saving to a symlink writes to the file it points
+        to (see :mod:`autograd_core.checkpoint`).
 
         Args:
             path: Where to write (conventionally ``model.json``).
@@ -252,6 +242,7 @@ class Module:
 
         Raises:
             ValueError: if a parameter is ``nan`` or infinite (a diverged model is not saved).
+            TypeError: ``metadata`` is not a mapping or holds something JSON cannot.
 
         Example:
             >>> import pathlib, tempfile
@@ -261,28 +252,7 @@ class Module:
             >>> nn.load_model(path).state_dict() == model.state_dict()
             True
         """
-        path = Path(path)
-        state = self.state_dict()
-        for name, value in state.items():
-            if not math.isfinite(value):
-                raise ValueError(
-                    f"save: parameter {name!r} is {value!r}: the model has diverged; "
-                    f"nothing was written to {str(path)!r}"
-                )
-        architecture = self.config()
-        document = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "architecture": architecture,
-            "num_parameters": len(state),
-            "checksum": _checksum(architecture, state),
-            "metadata": dict(metadata) if metadata is not None else {},
-            "parameters": state,
-        }
-        # Serialise completely before opening any file, so a bad metadata value fails cleanly.
-        text = json.dumps(document, indent=1, allow_nan=False) + "\n"
-        _write_atomically(path, text)
-        return path
+        return _checkpoint.save(self, path, metadata)
 
     def load(self: M, path: str | os.PathLike[str]) -> M:
         """Set this module's parameters from a file written by :meth:`save`.
@@ -311,19 +281,7 @@ class Module:
             >>> fresh.state_dict() == trained.state_dict()
             True
         """
-        architecture, parameters = _read_checkpoint(Path(path))
-        mine = self.config()
-        if architecture != mine:
-            raise CheckpointError(
-                f"{os.fspath(path)}: the file holds a {_describe_architecture(architecture)}, "
-                f"but this model is a {_describe_architecture(mine)}; build a matching model "
-                "or use nn.load_model(path)"
-            )
-        try:
-            self.load_state_dict(parameters)
-        except ValueError as exc:
-            raise CheckpointError(f"{os.fspath(path)}: {exc}") from None
-        return self
+        return _checkpoint.load_into(self, path)
 
     def __repr__(self) -> str:
         return f"{self._signature()} with {self.num_parameters} parameters"
@@ -363,13 +321,12 @@ class Neuron(Module):
         *,
         fan_out: int = 1,
     ) -> None:
-        _check_size(nin, "Neuron", "nin")
+        self.nin = _check_size(nin, "Neuron", "nin")
         _check_size(fan_out, "Neuron", "fan_out")
-        self.nin = nin
         self.activation = _check_activation(activation, "Neuron")
         self.init = _check_init(init, "Neuron")
         self._act = _ACTIVATION_FUNCTIONS[self.activation]
-        uniform = _uniform(seed)
+        uniform = _uniform(seed, "Neuron")
         bound = _bound(self.init, self.activation, nin, fan_out)
         self.w = [Value(uniform(-bound, bound), label=f"w{i}") for i in range(nin)]
         self.b = Value(0.0, label="b")
@@ -440,14 +397,12 @@ class Layer(Module):
         init: str = "uniform",
         seed: int | random.Random | None = None,
     ) -> None:
-        _check_size(nin, "Layer", "nin")
-        _check_size(nout, "Layer", "nout")
-        self.nin = nin
-        self.nout = nout
+        self.nin = _check_size(nin, "Layer", "nin")
+        self.nout = _check_size(nout, "Layer", "nout")
         self.activation = _check_activation(activation, "Layer")
         self.init = _check_init(init, "Layer")
         self._act = _ACTIVATION_FUNCTIONS[self.activation]
-        rng = _shared(seed)
+        rng = _shared(seed, "Layer")
         self.neurons = [
             Neuron(nin, self.activation, self.init, rng, fan_out=nout) for _ in range(nout)
         ]
@@ -556,17 +511,12 @@ class MLP(Module):
         init: str = "uniform",
         seed: int | random.Random | None = None,
     ) -> None:
-        _check_size(nin, "MLP", "nin")
-        if isinstance(nouts, (int, str)) or not isinstance(nouts, Sequence) or not nouts:
-            raise ValueError(f"MLP: nouts must be a non-empty list of layer widths, got {nouts!r}")
-        for width in nouts:
-            _check_size(width, "MLP", "each layer width")
-        self.nin = nin
-        self.nouts = list(nouts)
+        self.nin = _check_size(nin, "MLP", "nin")
+        self.nouts = _check_widths(nouts, "MLP")
         self.activation = _check_activation(activation, "MLP")
-        self.output_activation = _check_activation(output_activation, "MLP")
+        self.output_activation = _check_activation(output_activation, "MLP", "output_activation")
         self.init = _check_init(init, "MLP")
-        rng = _shared(seed)
+        rng = _shared(seed, "MLP")
         sizes = [nin, *self.nouts]
         last = len(self.nouts) - 1
         self.layers = [
@@ -679,47 +629,44 @@ def load_model(path: str | os.PathLike[str]) -> Module:
         >>> nn.load_model(model.save(pathlib.Path(tempfile.mkdtemp()) / "m.json"))
         MLP(3, [5, 2], activation='tanh', output_activation=None) with 32 parameters
     """
-    architecture, parameters = _read_checkpoint(Path(path))
-    try:
-        expected = _parameter_count(architecture)
-    except ValueError as exc:
-        raise CheckpointError(f"{os.fspath(path)}: architecture: {exc}") from None
-    # Compare sizes before building: a file cannot make us allocate a model larger than itself.
-    if expected != len(parameters):
-        raise CheckpointError(
-            f"{os.fspath(path)}: a {_describe_architecture(architecture)} has {expected} "
-            f"parameters, but the file holds {len(parameters)}"
-        )
-    model = _build(architecture)
-    try:
-        model.load_state_dict(parameters)
-    except ValueError as exc:
-        raise CheckpointError(f"{os.fspath(path)}: {exc}") from None
-    return model
+    return _checkpoint.load_model(path, _build)
+
+
+def _build(architecture: _checkpoint.Architecture) -> Module:
+    """The module an architecture read from a file describes (its constructor checks the
+    activation names); the parameters are loaded afterwards."""
+    kind, nin, widths = architecture.kind, architecture.nin, architecture.widths
+    if kind == "Neuron":
+        return Neuron(nin, architecture.activation, seed=0)
+    if kind == "Layer":
+        return Layer(nin, widths[0], architecture.activation, seed=0)
+    return MLP(nin, widths, architecture.activation, architecture.output_activation, seed=0)
 
 
 # -- building blocks ---------------------------------------------------------------------------
 
 
-def _check_size(n: Any, owner: str, what: str) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{owner}: {what} must be a positive integer, got {n!r}")
+def _check_size(n: Any, owner: str, what: str) -> int:
+    return integer(n, what, owner, minimum=1)
 
 
-def _check_activation(name: str | None, owner: str) -> str:
-    if name is None:
-        return "linear"
-    if name not in ACTIVATIONS:
-        raise ValueError(
-            f"{owner}: unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}"
+def _check_widths(nouts: Any, owner: str) -> list[int]:
+    # A string is a Sequence too, and an int is the likeliest slip (MLP(2, 3) for MLP(2, [3])).
+    if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence):
+        raise TypeError(
+            f"{owner}: nouts must be a list of layer widths, got {type(nouts).__name__} {nouts!r}"
         )
-    return name
+    if not nouts:
+        raise ValueError(f"{owner}: nouts must be a non-empty list of layer widths, got {nouts!r}")
+    return [_check_size(width, owner, f"nouts[{i}]") for i, width in enumerate(nouts)]
+
+
+def _check_activation(name: str | None, owner: str, what: str = "activation") -> str:
+    return "linear" if name is None else choice(name, what, owner, ACTIVATIONS)
 
 
 def _check_init(name: str, owner: str) -> str:
-    if name not in INITS:
-        raise ValueError(f"{owner}: unknown init {name!r}; choose one of {', '.join(INITS)}")
-    return name
+    return choice(name, "init", owner, INITS)
 
 
 def _bound(init: str, activation: str, fan_in: int, fan_out: int) -> float:
@@ -733,221 +680,20 @@ def _bound(init: str, activation: str, fan_in: int, fan_out: int) -> float:
     return math.sqrt(6.0 / (fan_in + fan_out))
 
 
-def _shared(seed: int | random.Random | None) -> random.Random | None:
+def _shared(seed: int | random.Random | None, owner: str) -> random.Random | None:
     """One generator for all the neurons of a layer or model (None: the global one)."""
     if seed is None or isinstance(seed, random.Random):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, a random.Random or None, got {seed!r}")
+        raise TypeError(
+            f"{owner}: seed must be an int, a random.Random or None, got "
+            f"{type(seed).__name__} {seed!r}"
+        )
     return random.Random(seed)
 
 
-def _uniform(seed: int | random.Random | None) -> Callable[[float, float], float]:
-    rng = _shared(seed)
+def _uniform(seed: int | random.Random | None, owner: str) -> Callable[[float, float], float]:
+    rng = _shared(seed, owner)
     # The global module's function when no seed is given: micrograd draws from it, and so
     # random.seed(...) reproduces micrograd's weights.
     return random.uniform if rng is None else rng.uniform
-
-
-# -- checkpoints -------------------------------------------------------------------------------
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
-    # The temporary file lives in the target's directory: a rename is only atomic within one
-    # file system. Opened with "x" (not mkstemp) so that it gets the usual permissions.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())  # the bytes reach the disk before the name points at them
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    if os.name == "posix":  # make the rename itself durable across a power cut
-        with contextlib.suppress(OSError):
-            fd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-
-
-def _read_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Read and validate the envelope of a saved model: (architecture, parameters)."""
-    raw = path.read_bytes()
-    where = os.fspath(path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CheckpointError(f"{where}: not a saved model (the file is not UTF-8 text)") from None
-    try:
-        document = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_dupes)
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(
-            f"{where}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
-            "the file is truncated or corrupted"
-        ) from None
-    except RecursionError:
-        raise CheckpointError(f"{where}: not a saved model (JSON nested too deeply)") from None
-    except ValueError as exc:  # from the two hooks
-        raise CheckpointError(f"{where}: {exc}") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise CheckpointError(
-            f'{where}: not a saved autograd-core model (no "format": "{FORMAT}" field)'
-        )
-    version = document.get("version")
-    if version != FORMAT_VERSION or isinstance(version, bool):
-        raise CheckpointError(
-            f"{where}: unsupported format version {version!r}; this version of autograd-core "
-            f"reads version {FORMAT_VERSION}"
-        )
-    architecture = document.get("architecture")
-    if not isinstance(architecture, dict):
-        raise CheckpointError(f'{where}: the "architecture" field is missing or not an object')
-    parameters = document.get("parameters")
-    if not isinstance(parameters, dict):
-        raise CheckpointError(f'{where}: the "parameters" field is missing or not an object')
-    metadata = document.get("metadata", {})
-    if not isinstance(metadata, dict):
-        raise CheckpointError(f'{where}: the "metadata" field is not an object')
-    # A changed digit in a number still parses; the checksum catches it. Files written by hand
-    # may leave the field out.
-    if "checksum" in document:
-        try:
-            actual = _checksum(architecture, parameters)
-        except (TypeError, ValueError):  # something JSON cannot hold: caught by later checks
-            actual = None
-        if actual is not None and document["checksum"] != actual:
-            raise CheckpointError(
-                f"{where}: checksum mismatch: the architecture or the parameters were changed "
-                'or corrupted after saving (remove the "checksum" field to load a file you '
-                "edited on purpose)"
-            )
-    return architecture, parameters
-
-
-def _checksum(architecture: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
-    """SHA-256 of a canonical JSON text of the architecture and the parameters.
-
-    Floats are written as their ``repr``, which reads back as the same float, so the text, and
-    the hash, computed after loading equal those computed before saving.
-    """
-    canonical = json.dumps(
-        {"architecture": architecture, "parameters": parameters},
-        sort_keys=True,
-        separators=(",", ":"),
-        allow_nan=False,
-    )
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"the file holds {name}, which is not a finite number")
-
-
-def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"the key {key!r} appears twice")
-        result[key] = value
-    return result
-
-
-def _check_names(expected: list[str], given: list[Any]) -> None:
-    expected_set = set(expected)
-    missing = [name for name in expected if name not in set(given)]
-    unexpected = [name for name in given if name not in expected_set]
-    if not missing and not unexpected:
-        return
-    parts = []
-    if missing:
-        parts.append(f"{len(missing)} missing parameter(s): {_first(missing)}")
-    if unexpected:
-        parts.append(f"{len(unexpected)} unexpected parameter(s): {_first(unexpected)}")
-    raise ValueError(
-        f"the parameters do not fit this model ({len(expected)} expected, {len(given)} given): "
-        + "; ".join(parts)
-    )
-
-
-def _first(names: list[Any], limit: int = 3) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
-    return shown + (", ..." if len(names) > limit else "")
-
-
-def _finite_number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"parameter {name!r} must be a number, got {value!r}")
-    try:
-        number = float(value)
-    except OverflowError:
-        raise ValueError(f"parameter {name!r} is too large for a float") from None
-    if not math.isfinite(number):
-        raise ValueError(f"parameter {name!r} must be finite, got {number!r}")
-    return number
-
-
-_FIELDS = {
-    "Neuron": {"type", "nin", "activation"},
-    "Layer": {"type", "nin", "nout", "activation"},
-    "MLP": {"type", "nin", "nouts", "activation", "output_activation"},
-}
-
-
-def _checked_architecture(arch: Mapping[str, Any]) -> tuple[str, int, list[int]]:
-    """Validate an architecture read from a file: (type, nin, layer widths)."""
-    kind = arch.get("type")
-    if kind not in _FIELDS:
-        raise ValueError(f"unknown model type {kind!r}; expected one of {', '.join(_FIELDS)}")
-    fields = set(arch)
-    if fields != _FIELDS[kind]:
-        raise ValueError(f"a {kind} needs the fields {sorted(_FIELDS[kind])}, got {sorted(fields)}")
-    nin = arch["nin"]
-    if kind == "MLP":
-        widths = arch["nouts"]
-        if not isinstance(widths, list) or not widths:
-            raise ValueError(f"nouts must be a non-empty list, got {widths!r}")
-    else:
-        widths = [arch["nout"] if kind == "Layer" else 1]
-    for n in [nin, *widths]:
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"layer sizes must be positive integers, got {n!r}")
-    for key in ("activation", "output_activation"):
-        if key in arch and arch[key] not in ACTIVATIONS:
-            raise ValueError(f"unknown {key} {arch[key]!r}")
-    return kind, nin, widths
-
-
-def _parameter_count(arch: Mapping[str, Any]) -> int:
-    _, nin, widths = _checked_architecture(arch)
-    sizes = [nin, *widths]
-    return sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(widths)))
-
-
-def _build(arch: Mapping[str, Any]) -> Module:
-    kind, nin, widths = _checked_architecture(arch)
-    if kind == "Neuron":
-        return Neuron(nin, arch["activation"], seed=0)
-    if kind == "Layer":
-        return Layer(nin, widths[0], arch["activation"], seed=0)
-    return MLP(nin, widths, arch["activation"], arch["output_activation"], seed=0)
-
-
-def _describe_architecture(arch: Mapping[str, Any]) -> str:
-    kind = arch.get("type")
-    if kind == "MLP":
-        sizes = " → ".join(str(n) for n in [arch.get("nin"), *(arch.get("nouts") or [])])
-        return (
-            f"MLP {sizes} (activation {arch.get('activation')!r}, "
-            f"output {arch.get('output_activation')!r})"
-        )
-    if kind == "Layer":
-        return f"Layer {arch.get('nin')} → {arch.get('nout')} ({arch.get('activation')!r})"
-    if kind == "Neuron":
-        return f"Neuron of {arch.get('nin')} inputs ({arch.get('activation')!r})"
-    return f"model of type {kind!r}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import statistics
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -146,21 +147,66 @@ def test_linear_noise_is_zero_mean_with_the_requested_spread() -> None:
 
 
 @pytest.mark.parametrize(
-    "call",
+    ("call", "message"),
     [
-        lambda: data.make_moons(1),
-        lambda: data.make_moons(10, noise=-0.1),
-        lambda: data.make_moons(10, noise=math.inf),
-        lambda: data.make_moons(True),  # type: ignore[arg-type]
-        lambda: data.make_circles(10, factor=1.0),
-        lambda: data.make_xor(0),
-        lambda: data.make_spiral(10, n_classes=1),
-        lambda: data.make_spiral(2, n_classes=3),
-        lambda: data.make_linear(10, w=[]),
+        (lambda: data.make_moons(1), "make_moons: n_samples must be an integer >= 2, got 1"),
+        (lambda: data.make_moons(10, noise=-0.1), "make_moons: noise must be a finite number >= 0"),
+        (lambda: data.make_moons(10, noise=math.inf), "make_moons: noise must be a finite number"),
+        (lambda: data.make_moons(10, noise=math.nan), "make_moons: noise must be a finite number"),
+        (
+            lambda: data.make_circles(10, factor=1.0),
+            "make_circles: factor must be a finite number > 0 and < 1, got 1.0",
+        ),
+        (lambda: data.make_circles(10, factor=0), "make_circles: factor must be .*, got 0.0"),
+        (lambda: data.make_xor(0), "make_xor: n_samples must be an integer >= 1, got 0"),
+        (
+            lambda: data.make_spiral(10, n_classes=1),
+            "make_spiral: n_classes must be an integer >= 2",
+        ),
+        (
+            lambda: data.make_spiral(2, n_classes=3),
+            "make_spiral: n_samples must be an integer >= 3",
+        ),
+        (
+            lambda: data.make_spiral(10, turns=math.inf),
+            "make_spiral: turns must be a finite number",
+        ),
+        (
+            lambda: data.make_linear(10, w=[]),
+            r"make_linear: w must hold at least one weight, got \[\]",
+        ),
+        (
+            lambda: data.make_linear(10, w=[1.0, math.nan]),
+            r"make_linear: w\[1\] must be a finite number",
+        ),
+        (lambda: data.make_linear(10, b=math.inf), "make_linear: b must be a finite number"),
     ],
 )
-def test_bad_arguments_raise_value_error_naming_the_function(call) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ValueError, match=r"^make_\w+: "):
+def test_bad_values_raise_value_error_naming_the_function(call: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{message}"):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: data.make_moons(True), "make_moons: n_samples must be an integer, got bool True"),
+        (lambda: data.make_moons(10.0), "make_moons: n_samples must be an integer, got float 10.0"),
+        (
+            lambda: data.make_moons(10, noise="0.1"),
+            "make_moons: noise must be a real number, got str",
+        ),
+        (lambda: data.make_circles(10, factor=None), "make_circles: factor must be a real number"),
+        (
+            lambda: data.make_spiral(10, n_classes=2.0),
+            "make_spiral: n_classes must be an integer, got float",
+        ),
+        (lambda: data.make_linear(10, w="3"), "make_linear: w must be a real number, got str '3'"),
+        (lambda: data.make_linear(10, w=[1.0, "2"]), r"make_linear: w\[1\] must be a real number"),
+    ],
+)
+def test_bad_types_raise_type_error_naming_the_function(call: Any, message: str) -> None:
+    with pytest.raises(TypeError, match=f"^{message}"):
         call()
 
 
@@ -206,9 +252,11 @@ def test_shuffle_is_seeded() -> None:
     assert first != [yb for _, yb in data.batches(X, y, 4, shuffle=True, seed=6)]
 
 
-@pytest.mark.parametrize("size", [0, -1, 1.5, True])
-def test_bad_batch_size(size: object) -> None:
-    with pytest.raises(ValueError, match="batches: batch_size"):
+@pytest.mark.parametrize(
+    ("size", "error"), [(0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError)]
+)
+def test_bad_batch_size(size: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match=r"^batches: batch_size must be an integer"):
         data.batches([1], [1], size)  # type: ignore[arg-type]
 
 
