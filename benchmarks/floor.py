@@ -277,6 +277,15 @@ class Adam:
         self.v = [[0.0] * len(row) for row in self.rows]
 
     def step(self, grads: Sequence[Layer]) -> None:
+        """Update every parameter in place from ``grads`` (shaped like the layers).
+
+        Example:
+            >>> layers = [([[0.0, 0.0]], [0.0])]
+            >>> opt = Adam(layers, lr=0.01)
+            >>> opt.step([([[1.0, -1.0]], [0.0])])
+            >>> [round(p, 6) for p in flat(layers)], opt.t  # a zero gradient leaves b alone
+            ([-0.01, 0.01, 0.0], 1)
+        """
         self.t += 1
         beta1, beta2, eps = self.beta1, self.beta2, self.eps
         keep1, keep2 = 1.0 - beta1, 1.0 - beta2
