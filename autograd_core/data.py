@@ -34,6 +34,7 @@ __all__ = [
     "make_xor",
     "make_spiral",
     "make_linear",
+    "load_digits",
     "batches",
 ]
 
@@ -257,6 +258,191 @@ def make_linear(
         features.append(x)
         targets.append(target)
     return features, targets
+
+
+def load_digits(
+    split: str | None = None,
+    *,
+    scale: bool = True,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+) -> tuple[list[list[float]], list[int]]:
+    """The 8×8 handwritten digits: 1,797 small images of the digits 0 to 9, shipped with the
+    package (nothing is downloaded).
+
+    Each sample is an 8×8 image read row by row into 64 features. A pixel counts the "on" dots
+    of a 4×4 block of a scanned 32×32 bitmap, so it is an integer from 0 to 16; by default it
+    is divided by 16, giving floats in ``[0, 1]`` (inputs of order 1 suit the usual weight
+    initialisations). There are about 180 images of each digit. Ten classes and 64 inputs make
+    this the step up from the two-feature toy sets: ``nn.MLP(64, [32, 10], init="auto")``
+    trained by ``training.fit`` with ``loss="cross_entropy"``, ``optim.Adam(lr=0.01)`` and
+    mini-batches of 32 passes 95% accuracy on the held-out digits within three epochs.
+
+    ``split`` chooses which samples come back. ``None`` gives all of them, in the file's order.
+    ``"train"`` and ``"test"`` give the two parts of a held-out split: from each digit's
+    samples, ``round(test_fraction × count)`` drawn with ``random.Random(seed)`` form the test
+    part and the rest the train part, so both parts have the ten digits in the same
+    proportions. The same ``test_fraction`` and ``seed`` always give the same two parts, and
+    they never share a sample; each part keeps the file's order.
+
+    The data are the 1,797 test samples of the UCI "Optical Recognition of Handwritten Digits"
+    set by E. Alpaydin and C. Kaynak (1998), https://doi.org/10.24432/C50P49, under the
+    Creative Commons Attribution 4.0 licence (see ``autograd_core/datasets/README.md``). The
+    file is read with ``gzip`` and ``csv`` only, and its shape and value ranges are checked.
+
+    Args:
+        split: ``None`` (all samples), ``"train"`` or ``"test"``.
+        scale: Divide the pixels by 16 (floats in ``[0, 1]``); ``False`` keeps ``0.0 .. 16.0``.
+        test_fraction: Share of each digit's samples held out for ``"test"``, strictly between
+            0 and 1.
+        seed: Seed of the held-out draw.
+
+    Returns:
+        ``(X, y)``: lists of 64 floats and the digits they show (ints ``0 .. 9``).
+
+    Raises:
+        OSError: if the packaged data file is missing or damaged.
+
+    Example:
+        >>> from autograd_core import data
+        >>> X, y = data.load_digits()
+        >>> len(X), len(X[0]), sorted(set(y)) == list(range(10))
+        (1797, 64, True)
+        >>> min(min(row) for row in X), max(max(row) for row in X)
+        (0.0, 1.0)
+        >>> X_train, y_train = data.load_digits("train", test_fraction=0.2, seed=0)
+        >>> X_test, y_test = data.load_digits("test", test_fraction=0.2, seed=0)
+        >>> len(X_train), len(X_test), y_test.count(3)
+        (1438, 359, 37)
+    """
+    # Imported here: only the digits need them, and `import autograd_core` stays lean.
+    from autograd_core._checks import choice, flag, integer, real
+
+    where = "load_digits"
+    part = choice(split, "split", where, (None, "train", "test"))
+    scaled = flag(scale, "scale", where)
+    fraction = real(
+        test_fraction,
+        "test_fraction",
+        where,
+        minimum=0.0,
+        maximum=1.0,
+        exclusive_minimum=True,
+        exclusive_maximum=True,
+    )
+    rng_seed = integer(seed, "seed", where)
+    pixels, labels = _digits_table()
+    chosen: Sequence[int] = range(len(labels))
+    if part is not None:
+        held_out = _held_out(labels, fraction, rng_seed)
+        if not held_out or len(held_out) == len(labels):
+            empty = "test" if not held_out else "train"
+            raise ValueError(
+                f"{where}: test_fraction={fraction!r} leaves the {empty} split empty; "
+                "choose a fraction nearer 0.5"
+            )
+        chosen = (
+            sorted(held_out)
+            if part == "test"
+            else [i for i in range(len(labels)) if i not in held_out]
+        )
+    # One float per pixel level, looked up: the same numbers as v / 16, without 115k divisions.
+    levels = [v / _DIGITS_MAX if scaled else float(v) for v in range(_DIGITS_MAX + 1)]
+    features = [[levels[v] for v in pixels[i]] for i in chosen]
+    return features, [labels[i] for i in chosen]
+
+
+_DIGITS_FILE = "digits.csv.gz"
+_DIGITS_SAMPLES = 1797
+_DIGITS_FEATURES = 64
+_DIGITS_CLASSES = 10
+_DIGITS_MAX = 16
+# The parsed file, read once per process; tuples, so no caller can change what the next gets.
+_digits_cache: list[tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]] = []
+
+
+def _digits_table() -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
+    """The packaged digits as ``(pixels, labels)`` of ints, parsed and checked once."""
+    if not _digits_cache:
+        from importlib import resources
+
+        source = resources.files("autograd_core") / "datasets" / _DIGITS_FILE
+        try:
+            compressed = source.read_bytes()
+        except OSError as exc:
+            raise OSError(
+                f"load_digits: cannot read the packaged data file {source} ({exc}); "
+                "reinstall autograd-core"
+            ) from None
+        _digits_cache.append(_read_digits(compressed, str(source)))
+    return _digits_cache[0]
+
+
+def _read_digits(
+    compressed: bytes, name: str
+) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
+    """Decompress and check a digits CSV: 1,797 lines of 64 pixels and a label.
+
+    Every kind of damage (not gzip, truncated, not text, wrong shape or values) raises
+    ``OSError`` naming the file.
+    """
+    import csv
+    import gzip
+    import zlib
+
+    try:
+        text = gzip.decompress(compressed).decode("ascii")
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        raise OSError(
+            f"load_digits: the data file {name} cannot be read ({exc}); reinstall autograd-core"
+        ) from None
+    try:
+        return _parse_digits(csv.reader(text.splitlines()), name)
+    except csv.Error as exc:  # say, a line longer than the csv module's field limit
+        raise OSError(f"load_digits: the data file {name} is damaged ({exc})") from None
+
+
+def _parse_digits(
+    rows: Iterator[list[str]], name: str
+) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
+    width = _DIGITS_FEATURES + 1
+    pixels: list[tuple[int, ...]] = []
+    labels: list[int] = []
+
+    def damaged(detail: str) -> OSError:
+        return OSError(f"load_digits: the data file {name} is damaged: {detail}")
+
+    for line, row in enumerate(rows, start=1):
+        if len(row) != width:
+            raise damaged(f"line {line} has {len(row)} fields, expected {width}")
+        # Plain decimal digits only: int() alone would also take "+3", " 3" or "1_0".
+        if not all(field.isascii() and field.isdigit() for field in row):
+            raise damaged(f"line {line} holds a field that is not a whole number")
+        values = [int(field) for field in row]
+        label = values.pop()
+        if max(values) > _DIGITS_MAX:
+            raise damaged(f"line {line} has a pixel above {_DIGITS_MAX}")
+        if label >= _DIGITS_CLASSES:
+            raise damaged(f"line {line} has the label {label}, expected 0 .. 9")
+        pixels.append(tuple(values))
+        labels.append(label)
+    if len(labels) != _DIGITS_SAMPLES:
+        raise damaged(f"{len(labels)} samples, expected {_DIGITS_SAMPLES}")
+    missing = sorted(set(range(_DIGITS_CLASSES)) - set(labels))
+    if missing:
+        raise damaged(f"no sample of the digit(s) {missing}")
+    return tuple(pixels), tuple(labels)
+
+
+def _held_out(labels: Sequence[int], fraction: float, seed: int) -> set[int]:
+    """Indices of the test split: ``round(fraction × count)`` of each class, drawn at random."""
+    rng = random.Random(seed)
+    chosen: set[int] = set()
+    for digit in range(_DIGITS_CLASSES):
+        members = [i for i, label in enumerate(labels) if label == digit]
+        rng.shuffle(members)
+        chosen.update(members[: round(fraction * len(members))])
+    return chosen
 
 
 def batches(

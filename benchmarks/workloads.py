@@ -6,7 +6,8 @@ alternates libraries across fresh processes and reports medians, so neither libr
 from a warmer machine or a fuller heap.
 
 Libraries: ``ag`` (autograd_core), ``micrograd`` (PyPI ``micrograd``), ``torch`` (0-d float64
-tensors, when installed).
+tensors, when installed), and ``floor``: the same training steps written by hand on plain floats
+(``benchmarks/floor.py``), the speed no autodiff library in pure Python can beat.
 """
 
 from __future__ import annotations
@@ -216,6 +217,143 @@ def moons_fit(lib: str, repeats: int, n: int) -> dict[str, Any]:
     return {"times": list(history.seconds), "extra": {"final_loss": history.loss[-1]}}
 
 
+def moons_floor(lib: str, repeats: int, n: int) -> dict[str, Any]:
+    """The same step (same data, weights and lr schedule) in ``benchmarks/floor.py``."""
+    if lib != "floor":
+        raise SystemExit("moons_floor runs the hand-written floor (lib 'floor')")
+    from benchmarks import floor
+
+    X, y = moons(n)
+    layers = floor.init_mlp([2, 16, 16, 1], seed=0)  # nn.MLP(2, [16, 16, 1], seed=0)'s weights
+    times: list[float] = []
+    loss = math.nan
+    for k in range(repeats):
+        t0 = time.perf_counter()
+        loss = floor.moons_step(layers, X, y, lr=1.0 - 0.9 * k / 100)
+        times.append(time.perf_counter() - t0)
+    return {"times": times, "extra": {"final_loss": loss}}
+
+
+# -- digits: 64-32-10, cross-entropy, Adam, mini-batches of 32 ---------------------------------
+
+
+def digits_batches(n: int) -> list[tuple[list[list[float]], list[int]]]:
+    """The first ``n`` samples of the training split (0: all 1,438) in shuffled batches of 32.
+
+    The order is fixed (seed 0) and the same for the library and the floor.
+    """
+    from autograd_core import data
+
+    X, y = data.load_digits("train")
+    if 0 < n < len(X):
+        X, y = X[:n], y[:n]
+    return list(data.batches(X, y, 32, shuffle=True, seed=0))
+
+
+def digits_epoch(lib: str, repeats: int, n: int) -> dict[str, Any]:
+    """One epoch per repeat: ``nn.MLP(64, [32, 10])``, ``losses.cross_entropy`` and
+    ``optim.Adam`` in a hand-written loop over the batches, garbage collector as by default."""
+    if lib != "ag":
+        raise SystemExit("digits_epoch measures autograd_core")
+    from autograd_core import losses as ag_losses
+    from autograd_core import nn, optim
+
+    batches = digits_batches(n)
+    model = nn.MLP(64, [32, 10], seed=0)
+    opt = optim.Adam(model.parameters())
+    times: list[float] = []
+    epoch_losses: list[float] = []
+    for _ in range(repeats):
+        total = 0.0
+        t0 = time.perf_counter()
+        for xb, yb in batches:
+            loss = ag_losses.cross_entropy([model(x) for x in xb], yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.data
+        times.append(time.perf_counter() - t0)
+        epoch_losses.append(total / len(batches))
+        del loss
+    return {"times": times, "extra": {"final_loss": epoch_losses[-1]}}
+
+
+def digits_fit(lib: str, repeats: int, n: int) -> dict[str, Any]:
+    """The same epochs through ``training.fit`` (which also counts the training accuracy)."""
+    if lib != "ag":
+        raise SystemExit("digits_fit measures autograd_core's training loop")
+    from autograd_core import nn, optim, training
+
+    batches = digits_batches(n)
+    X = [x for xb, _ in batches for x in xb]
+    y = [t for _, yb in batches for t in yb]
+    model = nn.MLP(64, [32, 10], seed=0)
+    opt = optim.Adam(model.parameters())
+    history = training.fit(
+        model, X, y, loss="cross_entropy", optimizer=opt, epochs=repeats, batch_size=32, seed=0,
+        progress=False,
+    )  # fmt: skip
+    return {"times": list(history.seconds), "extra": {"final_loss": history.loss[-1]}}
+
+
+def digits_floor(lib: str, repeats: int, n: int) -> dict[str, Any]:
+    """The epoch of ``digits_epoch`` (same batches, weights and Adam) in ``floor.py``."""
+    if lib != "floor":
+        raise SystemExit("digits_floor runs the hand-written floor (lib 'floor')")
+    from benchmarks import floor
+
+    batches = digits_batches(n)
+    layers = floor.init_mlp([64, 32, 10], seed=0)
+    opt = floor.Adam(layers)
+    times: list[float] = []
+    epoch_losses: list[float] = []
+    for _ in range(repeats):
+        total = 0.0
+        t0 = time.perf_counter()
+        for xb, yb in batches:
+            total += floor.digits_step(layers, opt, xb, yb)
+        times.append(time.perf_counter() - t0)
+        epoch_losses.append(total / len(batches))
+    return {"times": times, "extra": {"final_loss": epoch_losses[-1]}}
+
+
+DIGITS_BUDGET = 30.0
+"""Seconds of training ``digits_accuracy`` allows itself."""
+
+
+def digits_accuracy(lib: str, repeats: int, n: int) -> dict[str, Any]:
+    """Train with ``training.fit`` until 95% held-out accuracy, ``DIGITS_BUDGET`` seconds or
+    ``repeats`` epochs, whichever comes first.
+
+    ``nn.MLP(64, [32, 10], init="auto")`` (He init for the relu layer), ``optim.Adam(lr=0.01)``,
+    mini-batches of 32, one ``fit`` call per epoch so that the held-out split (20%, seed 0) is
+    checked after each. The time includes those checks.
+    """
+    if lib != "ag":
+        raise SystemExit("digits_accuracy measures autograd_core")
+    from autograd_core import data, nn, optim, training
+
+    X, y = data.load_digits("train")
+    if 0 < n < len(X):
+        X, y = X[:n], y[:n]
+    X_test, y_test = data.load_digits("test")
+    model = nn.MLP(64, [32, 10], init="auto", seed=0)
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    accuracy = 0.0
+    epochs = 0
+    t0 = time.perf_counter()
+    elapsed = 0.0
+    while epochs < repeats and accuracy < 0.95 and elapsed < DIGITS_BUDGET:
+        training.fit(
+            model, X, y, loss="cross_entropy", optimizer=opt, epochs=1, batch_size=32,
+            seed=epochs, progress=False,
+        )  # fmt: skip
+        epochs += 1
+        accuracy = training.evaluate(model, X_test, y_test, loss="cross_entropy")["accuracy"]
+        elapsed = time.perf_counter() - t0
+    return {"times": [elapsed], "extra": {"accuracy": accuracy, "epochs": epochs}}
+
+
 # -- memory and scale -------------------------------------------------------------------------
 
 
@@ -250,8 +388,14 @@ def bytes_per_node(lib: str, repeats: int, n: int) -> dict[str, Any]:
 
 
 def chain(lib: str, repeats: int, n: int) -> dict[str, Any]:
-    """Build ``y = y + x`` n times and run backward (a graph n nodes deep)."""
+    """Build ``y = y + x`` n times and run backward (a graph n nodes deep).
+
+    The cyclic garbage collector stays as Python starts it (on): building a million nodes
+    with it on is what a user's program does. (``backward`` pauses it for its own pass.)
+    """
     value = value_class(lib)
+    if not gc.isenabled():
+        raise SystemExit("chain must run with the garbage collector on")
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -283,20 +427,80 @@ def wide_sum(lib: str, repeats: int, n: int) -> dict[str, Any]:
     return {"times": times, "extra": {}}
 
 
+# -- checkpoints -------------------------------------------------------------------------------
+
+
+def checkpoint_model(n: int) -> Any:
+    """``nn.MLP(64, [n, n // 4, 10])``: n = 512 gives 100,234 parameters."""
+    from autograd_core import nn
+
+    return nn.MLP(64, [n, max(n // 4, 1), 10], seed=0)
+
+
+def save_model(lib: str, repeats: int, n: int) -> dict[str, Any]:
+    """``model.save(path)``: JSON text, checksum, a temporary file, fsync and rename."""
+    import tempfile
+    from pathlib import Path
+
+    if lib != "ag":
+        raise SystemExit("save_model measures autograd_core")
+    model = checkpoint_model(n)
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.json"
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            model.save(path)
+            times.append(time.perf_counter() - t0)
+        size = path.stat().st_size
+    return {"times": times, "extra": {"parameters": model.num_parameters, "bytes": size}}
+
+
+def load_model(lib: str, repeats: int, n: int) -> dict[str, Any]:
+    """``nn.load_model(path)``: read, validate and checksum the file, build the model, set its
+    parameters. The file is written before the timed runs."""
+    import tempfile
+    from pathlib import Path
+
+    from autograd_core import nn
+
+    if lib != "ag":
+        raise SystemExit("load_model measures autograd_core")
+    model = checkpoint_model(n)
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = model.save(Path(tmp) / "model.json")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            loaded = nn.load_model(path)
+            times.append(time.perf_counter() - t0)
+            if loaded.state_dict() != model.state_dict():
+                raise SystemExit("load_model: the loaded parameters differ from the saved ones")
+            del loaded
+    return {"times": times, "extra": {"parameters": model.num_parameters}}
+
+
 WORKLOADS: dict[str, Callable[[str, int, int], dict[str, Any]]] = {
     "moons_engine": moons_engine,
     "moons_library": moons_library,
     "moons_fit": moons_fit,
+    "moons_floor": moons_floor,
+    "digits_epoch": digits_epoch,
+    "digits_fit": digits_fit,
+    "digits_floor": digits_floor,
+    "digits_accuracy": digits_accuracy,
     "bytes_per_node": bytes_per_node,
     "chain": chain,
     "wide_sum": wide_sum,
+    "save_model": save_model,
+    "load_model": load_model,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("workload", choices=sorted(WORKLOADS))
-    parser.add_argument("lib", choices=["ag", "micrograd", "torch"])
+    parser.add_argument("lib", choices=["ag", "micrograd", "torch", "floor"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--n", type=int, default=100)
     args = parser.parse_args(argv)

@@ -20,5 +20,19 @@ def test_benchmark_harness_smoke_run() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "smoke run complete" in proc.stdout
-    for workload in ("moons step", "bytes per node", "chain of", "ag.sum"):
-        assert workload in proc.stdout
+    rows = (
+        "moons step, hand loop",
+        "moons step through `training.fit`",
+        "moons step, engine path",
+        "digits epoch, hand loop",
+        "digits epoch through `training.fit`",
+        "digits held-out accuracy",
+        "bytes per node",
+        "chain of",
+        "ag.sum",
+        "save / load",
+    )
+    for row in rows:
+        assert row in proc.stdout, row
+    # the training steps are reported against the floor (which each run checks does the same work)
+    assert proc.stdout.count("× the floor**") == 4

@@ -263,3 +263,147 @@ def test_bad_batch_size(size: object, error: type[Exception]) -> None:
 def test_mismatched_lengths_fail_at_the_call() -> None:
     with pytest.raises(ValueError, match="same length"):
         data.batches([1, 2], [1])
+
+
+# -- the packaged digits -----------------------------------------------------------------------
+
+
+def test_digits_shape_types_and_value_range() -> None:
+    X, y = data.load_digits()
+    assert len(X) == len(y) == 1797
+    assert all(type(row) is list and len(row) == 64 for row in X)
+    assert all(type(v) is float and 0.0 <= v <= 1.0 for row in X for v in row)
+    assert all(type(label) is int for label in y)
+    # every level 0/16 .. 16/16 occurs: the scaling divides by 16, not by the largest pixel
+    assert {v * 16 for row in X for v in row} == {float(k) for k in range(17)}
+
+
+def test_digits_classes_are_balanced() -> None:
+    _, y = data.load_digits()
+    counts = [y.count(k) for k in range(10)]
+    assert sorted(set(y)) == list(range(10))
+    assert all(170 <= c <= 190 for c in counts), counts
+    assert counts == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+
+
+def test_digits_unscaled_are_the_raw_pixel_counts() -> None:
+    raw, y_raw = data.load_digits(scale=False)
+    scaled, y = data.load_digits()
+    assert y_raw == y
+    assert all(v == float(int(v)) and 0.0 <= v <= 16.0 for row in raw for v in row)
+    assert max(max(row) for row in raw) == 16.0
+    assert all(s == r / 16 for rs, ss in zip(raw, scaled) for r, s in zip(rs, ss))
+    # the first image of the file: a zero, its top row of pixels
+    assert y[0] == 0 and raw[0][:8] == [0.0, 0.0, 5.0, 13.0, 9.0, 1.0, 0.0, 0.0]
+
+
+def test_digits_split_is_deterministic_disjoint_complete_and_stratified() -> None:
+    X, y = data.load_digits()
+    X_train, y_train = data.load_digits("train", test_fraction=0.2, seed=0)
+    X_test, y_test = data.load_digits("test", test_fraction=0.2, seed=0)
+    assert (X_train, y_train) == data.load_digits("train", test_fraction=0.2, seed=0)
+    assert (X_test, y_test) == data.load_digits("test", test_fraction=0.2, seed=0)
+    assert len(X_train) + len(X_test) == len(X) and len(X_test) == 359
+    # the two parts are the whole set, each sample once (pixels and label together)
+    whole = sorted(map(tuple, ([*row, label] for row, label in zip(X, y))))
+    parts = [[*row, label] for row, label in zip(X_train + X_test, y_train + y_test)]
+    assert sorted(map(tuple, parts)) == whole
+    for k in range(10):  # each digit contributes round(20%) of its samples
+        assert y_test.count(k) == round(0.2 * y.count(k))
+
+
+def test_digits_split_depends_on_seed_and_fraction_not_on_global_random() -> None:
+    random.seed(1)
+    first = data.load_digits("test", seed=0)
+    random.seed(2)
+    assert data.load_digits("test", seed=0) == first
+    assert data.load_digits("test", seed=1) != first
+    assert len(data.load_digits("test", test_fraction=0.5)[0]) == 898
+
+
+def test_digits_callers_cannot_change_what_the_next_caller_gets() -> None:
+    X, y = data.load_digits()
+    X[0][0], y[0] = 99.0, 7
+    X2, y2 = data.load_digits()
+    assert X2[0][0] == 0.0 and y2[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"split": "validation"}, ValueError, "unknown split 'validation'"),
+        ({"split": 1}, TypeError, "split must be one of"),
+        ({"test_fraction": 0.0}, ValueError, "test_fraction must be a finite number > 0"),
+        ({"test_fraction": 1.0}, ValueError, "test_fraction must be"),
+        ({"test_fraction": "0.2"}, TypeError, "test_fraction must be a real number"),
+        (
+            {"split": "test", "test_fraction": 0.001},
+            ValueError,
+            "test_fraction=0.001 leaves the test split empty",
+        ),
+        (
+            {"split": "train", "test_fraction": 0.999},
+            ValueError,
+            "test_fraction=0.999 leaves the train split empty",
+        ),
+        ({"seed": 1.5}, TypeError, "seed must be an integer"),
+        ({"scale": 1}, TypeError, "scale must be True or False"),
+    ],
+)
+def test_digits_bad_arguments(kwargs: dict[str, object], error: type, message: str) -> None:
+    with pytest.raises(error, match=f"load_digits: {message}"):
+        data.load_digits(**kwargs)  # type: ignore[arg-type]
+
+
+def _digits_file(lines: list[str]) -> bytes:
+    import gzip
+
+    return gzip.compress(("\n".join(lines) + "\n").encode("ascii"))
+
+
+def _good_lines() -> list[str]:
+    return [",".join(["0"] * 64 + [str(i % 10)]) for i in range(1797)]
+
+
+def test_digits_reader_accepts_a_well_formed_file() -> None:
+    pixels, labels = data._read_digits(_digits_file(_good_lines()), "ok.csv.gz")
+    assert len(pixels) == 1797 and labels[:3] == (0, 1, 2)
+
+
+def _damaged(lines: list[str], kind: str) -> list[str]:
+    first, rest = lines[0], lines[1:]
+    if kind == "short":
+        return lines[:-1]
+    if kind == "wide":
+        return [first + ",0", *rest]
+    if kind == "bright":
+        return ["17" + first[1:], *rest]
+    if kind in ("negative", "signed"):
+        return [("-1" if kind == "negative" else "+1") + first[1:], *rest]
+    if kind == "label":
+        return [first[:-1] + "10", *rest]
+    assert kind == "no zeros"
+    return [line[:-1] + "1" for line in lines]
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("short", "1796 samples, expected 1797"),
+        ("wide", "line 1 has 66 fields"),
+        ("bright", "line 1 has a pixel above 16"),
+        ("negative", "line 1 holds a field that is not a whole number"),
+        ("signed", "line 1 holds a field that is not a whole number"),
+        ("label", "line 1 has the label 10"),
+        ("no zeros", r"no sample of the digit\(s\) \[0, 2"),
+    ],
+)
+def test_digits_reader_rejects_a_damaged_file(kind: str, message: str) -> None:
+    with pytest.raises(OSError, match=message):
+        data._read_digits(_digits_file(_damaged(_good_lines(), kind)), "bad.csv.gz")
+
+
+@pytest.mark.parametrize("blob", [b"", b"not gzip at all", _digits_file(["0,1"])[:-9]])
+def test_digits_reader_rejects_what_is_not_a_gzip_csv(blob: bytes) -> None:
+    with pytest.raises(OSError, match=r"load_digits: the data file bad\.csv\.gz"):
+        data._read_digits(blob, "bad.csv.gz")
