@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench install clean
+.PHONY: demo test quick lint typecheck pytest bench install clean
 
 demo: $(STAMP)
 	$(BIN)/autograd-core demo
@@ -20,7 +20,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy autograd_core
 
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
+
+# the suite without the tests marked slow, for a quick check while editing
+quick: $(STAMP)
+	$(BIN)/pytest -n 2 -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -r benchmarks/requirements.txt

@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_benchmark_harness_smoke_run() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--smoke"],

@@ -345,6 +345,7 @@ SNIPPETS = st.one_of(
 )
 
 
+@pytest.mark.slow
 @given(SNIPPETS)
 def test_hostile_snippets_never_execute_and_never_crash(snippet: str) -> None:
     with tempfile.TemporaryDirectory() as tmp, watching() as events:

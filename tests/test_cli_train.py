@@ -27,6 +27,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return status, out, err
 
 
+@pytest.mark.slow
 def test_default_train_is_micrograds_demo_and_reaches_full_accuracy(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

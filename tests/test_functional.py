@@ -89,6 +89,7 @@ def test_sum_equals_a_chain_of_additions_bit_for_bit(xs: list[float]) -> None:
     assert ag.sum(values).data == chain.data
 
 
+@pytest.mark.slow
 def test_sum_of_a_million_terms_is_one_node_and_linear() -> None:
     xs = [Value(1.0) for _ in range(1_000_000)]
     total = ag.sum(x * 2.0 for x in xs)

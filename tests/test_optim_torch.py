@@ -121,7 +121,9 @@ CONFIGS: list[tuple[str, dict[str, Any]]] = [
 
 def config_id(config: tuple[str, dict[str, Any]]) -> str:
     name, kwargs = config
-    return name + "(" + ",".join(f"{k}={v}" for k, v in kwargs.items()) + ")"
+    # a function is named by its position, not its address (the same in every test worker)
+    shown = [f"{k}=fn{i}" if callable(v) else f"{k}={v}" for i, (k, v) in enumerate(kwargs.items())]
+    return name + "(" + ",".join(shown) + ")"
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=config_id)

@@ -140,6 +140,7 @@ def test_seed7_xor_softmax_net_classifies_all_four_points() -> None:
 # 8. micrograd's demo: moons, 100 points, MLP 2-16-16-1 with ReLU, hinge loss + 1e-4·L2,
 #    full-batch SGD with lr 1.0 → 0.1 over 100 steps: 100% training accuracy. This is the set-up
 #    of `autograd-core train` with its default seed (data 1337, weights 1338).
+@pytest.mark.slow
 def test_seed8_micrograd_moons_demo_reaches_full_training_accuracy() -> None:
     X, y = data.make_moons(100, noise=0.1, seed=1337)
     model = nn.MLP(2, [16, 16, 1], seed=1338)

@@ -77,7 +77,7 @@ def test_parametrized_method_takes_its_parameter_by_name_or_position() -> None:
     assert x.leaky_relu().data == -0.02  # the row's default
     assert x.leaky_relu(0.1).data == x.leaky_relu(negative_slope=0.1).data == -0.2
     assert ag.leaky_relu(-2.0, negative_slope=0.5) == -1.0
-    with pytest.raises(TypeError, match="leaky_relu.*unexpected keyword argument 'slope'"):
+    with pytest.raises(TypeError, match=r"leaky_relu.*unexpected keyword argument 'slope'"):
         x.leaky_relu(slope=0.1)
     with pytest.raises(TypeError, match="leaky_relu: negative_slope must be a real number"):
         x.leaky_relu("0.1")
