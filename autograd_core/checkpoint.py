@@ -129,6 +129,11 @@ class Model(Protocol):
 M = TypeVar("M", bound=Model)
 
 # The fields of each architecture in format version 1, in the order ``config()`` writes them.
+_ENVELOPE = frozenset(
+    ("format", "version", "architecture", "num_parameters", "checksum", "metadata", "parameters")
+)
+"""The top-level fields of a saved model."""
+
 _FIELDS: dict[str, tuple[str, ...]] = {
     "Neuron": ("type", "nin", "activation"),
     "Layer": ("type", "nin", "nout", "activation"),
@@ -419,6 +424,14 @@ def read(path: str | os.PathLike[str]) -> Checkpoint:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise CheckpointError(
             f'{where}: not a saved autograd-core model (no "format": "{FORMAT}" field)'
+        )
+    # Only the fields save() writes: a damaged key (a "checksum" with a byte flipped) must not
+    # pass for a hand-edited file without a checksum.
+    unknown = sorted(set(document) - _ENVELOPE)
+    if unknown:
+        raise CheckpointError(
+            f"{where}: unknown top-level field(s) {', '.join(map(_short, unknown[:3]))}; "
+            f"a saved model has only {', '.join(sorted(_ENVELOPE))}"
         )
     version = document.get("version")
     if type(version) is not int or version != FORMAT_VERSION:

@@ -433,3 +433,4 @@ def is_grad_enabled() -> bool:
 
 
 ops.set_applier(apply)
+_nodes.VALUE = Value

@@ -370,3 +370,18 @@ def test_read_returns_architecture_parameters_and_metadata(tmp_path: Path) -> No
     assert contents.architecture == model.config()
     assert contents.parameters == model.state_dict()
     assert contents.metadata == {"epochs": 3}
+
+
+def test_a_damaged_checksum_key_is_not_taken_for_a_file_without_one(tmp_path: Path) -> None:
+    """Found by hypothesis: a flipped byte in the key "checksum" plus a changed digit loaded."""
+    path = MLP(2, [3, 1], seed=1).save(tmp_path / "model.json")
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('"checksum"', '"check um"').replace(
+        '"layers.0.neurons.1.b": 0.0', '"layers.0.neurons.1.b": 10.0'
+    )
+    path.write_text(text, encoding="utf-8")
+    target = MLP(2, [3, 1], seed=2)
+    before = target.state_dict()
+    with pytest.raises(CheckpointError, match=r"unknown top-level field\(s\) 'check um'"):
+        target.load(path)
+    assert target.state_dict() == before

@@ -403,7 +403,11 @@ def test_digits_reader_rejects_a_damaged_file(kind: str, message: str) -> None:
         data._read_digits(_digits_file(_damaged(_good_lines(), kind)), "bad.csv.gz")
 
 
-@pytest.mark.parametrize("blob", [b"", b"not gzip at all", _digits_file(["0,1"])[:-9]])
+@pytest.mark.parametrize(
+    "blob",
+    [b"", b"not gzip at all", _digits_file(["0,1"])[:-9]],
+    ids=["empty", "not gzip", "truncated gzip"],  # gzip bytes hold a time: no stable id
+)
 def test_digits_reader_rejects_what_is_not_a_gzip_csv(blob: bytes) -> None:
     with pytest.raises(OSError, match=r"load_digits: the data file bad\.csv\.gz"):
         data._read_digits(blob, "bad.csv.gz")
