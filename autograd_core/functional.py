@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from autograd_core import _nodes, ops
-from autograd_core.engine import Value, apply, no_grad
+from autograd_core.engine import Value, apply, as_value, no_grad
 
 __all__ = [
     *(op.name for op in ops.functions()),
@@ -95,7 +95,7 @@ def sum(values: Iterable[Any]) -> Any:  # noqa: A001 - ag.sum is the library's n
     if len(datas) == len(items):  # all terms are Values: the usual case in a loss
         parents = tuple(items)
     elif any(isinstance(v, Value) for v in items):
-        parents = tuple(_nodes.lift(Value, v) or _as_value(v, "sum") for v in items)
+        parents = tuple(as_value(v, "sum") for v in items)
         datas = [v.data for v in parents]
     else:
         return apply(ops.SUM, items)
@@ -150,7 +150,7 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Any:
         return _affine(xs, ws, bias)
     # Values on both sides: every operand is a parent, numbers as constant leaves.
     operands = [*ws, *xs] + ([] if bias is None else [bias])
-    parents = tuple(_as_value(v, "dot") for v in operands)
+    parents = tuple(as_value(v, "dot") for v in operands)
     data = [p.data for p in parents]
     try:
         total = ops.DOT.forward(*data)
@@ -180,10 +180,6 @@ def _affine(values: Sequence[Value], numbers: Sequence[Any], bias: Any) -> Value
         operands = [*values, *constants] + ([] if bias is None else [bias])
         raise _nodes.domain_error(ops.DOT, operands, exc) from None
     return _nodes.node(Value, op, total, parents, op.partials(total, *data))
-
-
-def _as_value(x: Any, where: str) -> Value:
-    return x if isinstance(x, Value) else _nodes.leaf(Value, _nodes.as_float(x, where))
 
 
 class GradcheckError(AssertionError):
