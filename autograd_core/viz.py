@@ -276,6 +276,10 @@ def save_graph(
         True
     """
     path = Path(path)
+    # The step-through page (autograd_core/stepthrough.py) is a format of its own: .html
+    if format == "html" or (format is None and path.suffix.lower() in (".html", ".htm")):
+        path.write_text(to_html(root, program=program, **options), encoding="utf-8")
+        return path
     if format is None:
         fmt = _FORMATS.get(path.suffix.lower())
         if fmt is None:
@@ -672,3 +676,7 @@ def _number_formatter(number_format: NumberFormat) -> Callable[[float], str]:
 
 def _shorten(text: str) -> str:
     return text if len(text) <= _MAX_LABEL else text[: _MAX_LABEL - 1] + "…"
+
+
+# The step-through page of backpropagation lives in its own module; ag.viz offers it here.
+from autograd_core.stepthrough import explain as explain, to_html as to_html  # noqa: E402, I001
