@@ -74,6 +74,18 @@ def _graph(args: argparse.Namespace) -> int:
         for name, value in names.items():
             grad = "" if args.no_backward else f"  {value.grad:.6g}"
             print(f"  {name:<{width}}  {value.data:>12.6g}{grad}")
+    if args.html is not None:  # the step-through page of autograd_core/stepthrough.py
+        try:
+            viz.save_graph(
+                out, args.html, format="html", rankdir=args.rankdir, max_nodes=args.max_nodes
+            )
+        except ValueError as exc:  # a graph too large to step through
+            return fail(str(exc))
+        except (viz.RendererNotFoundError, viz.RenderError, OSError) as exc:
+            return fail(str(exc), status=1)
+        print(f"wrote {args.html}", file=sys.stderr if args.output == "-" else sys.stdout)
+        if args.output is None:
+            return 0  # the page replaces graph.svg unless -o asks for a picture too
     target = args.output or "graph.svg"
     try:
         if target == "-":
@@ -572,6 +584,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=ag.viz.DEFAULT_MAX_NODES,
         metavar="N",
         help=f"draw at most N values (default {ag.viz.DEFAULT_MAX_NODES})",
+    )
+    graph.add_argument(
+        "--html",
+        metavar="FILE",
+        help="write a page that steps through the forward and backward pass (open it in a "
+        "browser) instead of graph.svg",
     )
     graph.set_defaults(handler=_graph)
     return parser

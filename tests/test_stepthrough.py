@@ -1,0 +1,645 @@
+"""The step-through page (``ag.viz.to_html``): its numbers, its markup, and the page in a browser.
+
+Without a browser the tests read the page's markup and the JSON it embeds. The browser tests
+load the page from a ``file://`` URL in headless Chromium (Debian's ``chromium`` driven by
+Playwright's Python package, no browser download), press Next through the whole pass and compare
+what the page *shows* with what ``backward()`` computes. They skip when Chromium or Playwright is
+missing, except in CI (``CI=true``), where .ci/run installs both and their absence fails.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import autograd_core as ag
+from autograd_core.cli import main
+
+CHROMIUM = "/usr/bin/chromium"
+SVG = "{http://www.w3.org/2000/svg}"
+MINUS = "−"
+
+
+# -- graphs ---------------------------------------------------------------------------------------
+
+
+def neuron() -> ag.Value:
+    """micrograd's neuron: o = tanh(x1*w1 + x2*w2 + b), every value labelled."""
+    x1 = ag.Value(2.0, label="x1")
+    x2 = ag.Value(0.0, label="x2")
+    w1 = ag.Value(-3.0, label="w1")
+    w2 = ag.Value(1.0, label="w2")
+    b = ag.Value(6.8813735870195432, label="b")
+    x1w1 = x1 * w1
+    x1w1.label = "x1*w1"
+    x2w2 = x2 * w2
+    x2w2.label = "x2*w2"
+    s = x1w1 + x2w2
+    s.label = "x1*w1 + x2*w2"
+    n = s + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
+
+def readme_example() -> ag.Value:
+    """The README's tour: ``a`` is used twice, intermediates have no labels."""
+    a = ag.Value(2.0, label="a")
+    b = ag.Value(-3.0, label="b")
+    return (a * b + a.tanh()) ** 2 / 2
+
+
+def square_sum() -> ag.Value:
+    """x used three times (x*x and 2*x), a drawn constant in an n-ary sum, an inlined 2."""
+    x = ag.Value(3.0, label="x")
+    return ag.sum([x * x, 2 * x, ag.Value(1.0)])
+
+
+def dead_relu() -> ag.Value:
+    """relu at a negative input: its gradient is 0, so backward skips the nodes below it."""
+    w = ag.Value(-2.0, label="w")
+    x = ag.Value(1.5, label="x")
+    return (w * x).relu() + w
+
+
+def dot_nodes() -> ag.Value:
+    """A dot node (all operands Values) feeding an affine node (inputs bound as constants)."""
+    w1, w2, b = ag.Value(0.5, label="w1"), ag.Value(-1.0, label="w2"), ag.Value(0.25, label="b")
+    x1, x2 = ag.Value(2.0, label="x1"), ag.Value(3.0, label="x2")
+    hidden = ag.dot([w1, w2], [x1, x2], bias=b)
+    hidden.label = "h"
+    v = ag.Value(1.5, label="v")
+    return ag.dot([v, hidden], [2.0, -1.0], bias=0.5).sigmoid()
+
+
+GRAPHS: dict[str, Callable[[], ag.Value]] = {
+    "neuron": neuron,
+    "readme": readme_example,
+    "square_sum": square_sum,
+    "dead_relu": dead_relu,
+    "dot_nodes": dot_nodes,
+}
+
+
+# -- reading a page -------------------------------------------------------------------------------
+
+
+def payload(page: str) -> dict[str, Any]:
+    match = re.search(r'<script type="application/json" id="ag-data">(.*?)</script>', page, re.S)
+    assert match is not None
+    data: dict[str, Any] = json.loads(match.group(1))
+    return data
+
+
+def shown(x: float) -> str:
+    """A number as the picture writes it (the default ".4g"; no "-0")."""
+    return format(x if x != 0.0 else 0.0, ".4g")
+
+
+def panel(x: float, wrap: bool = False) -> str:
+    """A number as the panel writes it: a true minus sign, negatives bracketed as factors."""
+    text = shown(x).replace("-", MINUS)
+    return f"({text})" if wrap and text.startswith(MINUS) else text
+
+
+def engine_grads(make: Callable[[], ag.Value], gradient: float = 1.0) -> list[float]:
+    """Every node's gradient after one backward() on a fresh copy, in topological order."""
+    root = make()
+    root.backward(gradient)
+    return [node.grad for node in ag.topological_order(root)]
+
+
+def backward_lines(page: str) -> list[tuple[str, dict[str, Any]]]:
+    """(node id, line) for every chain-rule line of every backward step."""
+    out = []
+    for step in payload(page)["steps"]:
+        if step["phase"] == "backward":
+            out += [(step["node"], line) for line in step["lines"]]
+    return out
+
+
+def line_text(line: dict[str, Any]) -> str:
+    return "".join(text for _, text in line["parts"])
+
+
+def parts(line: dict[str, Any], kind: str) -> list[str]:
+    return [text for cls, text in line["parts"] if cls == kind]
+
+
+# -- the recorded numbers are the engine's ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(GRAPHS))
+def test_recorded_gradients_are_the_engines_bit_for_bit(name: str) -> None:
+    make = GRAPHS[name]
+    root = make()
+    order = ag.topological_order(root)
+    page = ag.viz.to_html(root)
+    expected = engine_grads(make)
+    # to_html replays backward: the graph's own gradients are left as they were (all 0 here)
+    assert all(node.grad == 0.0 for node in order)
+
+    steps = payload(page)["steps"]
+    backward = [s["node"] for s in steps if s["phase"] == "backward"]
+    interior = [f"v{i}" for i in reversed(range(len(order))) if order[i].parents]
+    assert backward == interior  # reverse topological order, every interior node once
+
+    last: dict[str, float] = {}
+    for step in steps:
+        for node_id, text, exact in step.get("grads", []):
+            assert text == shown(float(exact))
+            last[node_id] = float(exact)
+    drawn = {int(i[1:]) for i in last}
+    assert drawn, "no gradient recorded"
+    for i in drawn:
+        assert last[f"v{i}"] == expected[i], (name, order[i].label, last[f"v{i}"], expected[i])
+
+
+@pytest.mark.parametrize("name", sorted(GRAPHS))
+def test_each_chain_rule_line_has_the_engines_numbers(name: str) -> None:
+    root = GRAPHS[name]()
+    order = ag.topological_order(root)
+    position = {node: i for i, node in enumerate(order)}
+    grads = engine_grads(GRAPHS[name])
+    page = ag.viz.to_html(root)
+    for node_id, line in backward_lines(page):
+        node = order[int(node_id[1:])]
+        parent = order[int(line["data"]["parent"][1:])]
+        locals_ = [local for p, local in zip(node.parents, node.partials) if p is parent]
+        assert float(line["data"]["local"]) in locals_
+        assert float(line["data"]["upstream"]) == grads[position[node]]
+        (local,) = parts(line, "local")
+        (upstream,) = parts(line, "upstream")
+        assert local in {panel(x, wrap=True) for x in locals_}
+        assert upstream == panel(grads[position[node]], wrap=True)
+        contribution = float(line["data"]["local"]) * grads[position[node]]
+        assert parts(line, "contrib")[0] == panel(contribution)
+
+
+def test_neurons_arithmetic_reads_as_on_paper() -> None:
+    page = ag.viz.to_html(neuron())
+    texts = [line_text(line) for _, line in backward_lines(page)]
+    assert "x1.grad += ∂(x1*w1)/∂x1 · (x1*w1).grad = (−3) · 0.5 = −1.5" in texts
+    assert "w1.grad += ∂(x1*w1)/∂w1 · (x1*w1).grad = 2 · 0.5 = 1" in texts
+    assert "n.grad += ∂o/∂n · o.grad = 0.5 · 1 = 0.5" in texts
+    forward = [line_text(s["lines"][0]) for s in payload(page)["steps"] if s["phase"] == "forward"]
+    assert "x1*w1 = x1 × w1 = 2 × (−3) = −6" in forward
+    assert "n = (x1*w1 + x2*w2) + b = (−6) + 6.881 = 0.8814" in forward
+    assert "o = tanh(n) = tanh(0.8814) = 0.7071" in forward
+    assert forward[0] == "x1 = 2"  # leaves appear in topological order, the first input first
+
+
+def test_a_reused_value_shows_its_shares_adding_up() -> None:
+    page = ag.viz.to_html(square_sum())
+    x_lines = [line for _, line in backward_lines(page) if line_text(line).startswith("x.grad")]
+    # x*x gives x two shares of 3, 2*x one share of 2: three += lines, the running sums visible
+    assert [parts(line, "contrib")[0] for line in x_lines] == ["2", "3", "3"]
+    assert [parts(line, "after") for line in x_lines] == [[], ["5"], ["8"]]
+    assert "x.grad = 2 + 3 = 5" in line_text(x_lines[1])
+    assert "2nd share" in line_text(x_lines[1]) and "3rd share" in line_text(x_lines[2])
+
+
+def test_a_node_with_zero_gradient_is_skipped_as_backward_skips_it() -> None:
+    root = dead_relu()
+    steps = payload(ag.viz.to_html(root))["steps"]
+    relu_step = next(
+        s for s in steps if s["phase"] == "backward" and s["title"].startswith("t1.grad is 0")
+    )
+    assert relu_step["lines"] == [] and "skips" in relu_step["title"]
+
+
+def test_dot_and_affine_nodes_are_written_as_weighted_sums() -> None:
+    steps = payload(ag.viz.to_html(dot_nodes()))["steps"]
+    forward = [line_text(s["lines"][0]) for s in steps if s["phase"] == "forward"]
+    assert "h = w1·x1 + w2·x2 + b = 0.5·2 + (−1)·3 + 0.25 = −1.75" in forward
+    assert "t1 = v·2 + h·(−1) + 0.5 = 1.5·2 + (−1.75)·(−1) + 0.5 = 5.25" in forward
+
+
+def test_a_seed_gradient_scales_every_number() -> None:
+    page = ag.viz.to_html(neuron(), gradient=2.0)
+    expected = engine_grads(neuron, gradient=2.0)
+    final = {}
+    for step in payload(page)["steps"]:
+        for node_id, _, exact in step.get("grads", []):
+            final[int(node_id[1:])] = float(exact)
+    assert final and all(final[i] == expected[i] for i in final)
+    assert math.isclose(final[0], -3.0, rel_tol=1e-12)  # x1.grad = 2 · (−1.5)
+
+
+def test_unlabelled_values_get_names_shown_in_the_picture() -> None:
+    page = ag.viz.to_html(readme_example())
+    svg = ET.fromstring(re.search(r"<svg.*</svg>", page, re.S).group(0))  # type: ignore[union-attr]
+    texts = {t.text for t in svg.iter(f"{SVG}text")}
+    assert {"t1", "t2", "t3", "t4", "out"} <= texts
+    # every name the panel uses for a drawn value is written in the picture
+    targets = {parts(line, "target")[0].removesuffix(".grad") for _, line in backward_lines(page)}
+    assert targets - {"a", "b"} <= texts
+
+
+# -- markup ---------------------------------------------------------------------------------------
+
+HOSTILE = "<script>alert(1)</script>&\"'"
+
+
+class TagBalance(HTMLParser):
+    """Fails on a closing tag that does not close the innermost open element."""
+
+    VOID = {"meta", "link", "br", "img", "input", "hr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.scripts = 0
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        assert not any(name.startswith("on") for name, _ in attrs), (tag, attrs)
+        if tag == "script":
+            self.scripts += 1
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        assert not any(name.startswith("on") for name, _ in attrs), (tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack and self.stack[-1] == tag, (tag, self.stack[-5:])
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.texts.append(data)
+
+
+def hostile_graph() -> ag.Value:
+    x = ag.Value(2.0, label=HOSTILE)
+    y = x * ag.Value(3.0, label="y & 'z'")
+    y.label = '"quoted" <b>bold</b>'
+    return y.tanh()
+
+
+def test_page_is_well_formed_and_labels_are_text() -> None:
+    page = ag.viz.to_html(hostile_graph(), title=HOSTILE)
+    parser = TagBalance()
+    parser.feed(page)
+    parser.close()
+    assert parser.stack == []
+    assert parser.scripts == 2  # the JSON and the page's own script, nothing from a label
+    # Strict XML too: every element closed, every & an entity
+    document = ET.fromstring(page.split("\n", 1)[1])  # past <!DOCTYPE html>
+    assert document.tag == "html"
+    assert [e.get("id") for e in document.iter("script")] == ["ag-data", None]
+    assert document.find("head/title").text == HOSTILE  # type: ignore[union-attr]
+    assert document.find("body/main/h1").text == HOSTILE  # type: ignore[union-attr]
+    # the labels are text in the picture...
+    svg_texts = {t.text for t in document.iter(f"{SVG}text")}
+    assert HOSTILE in svg_texts and "y & 'z'" in svg_texts
+    assert '"quoted" <b>bold</b>' in svg_texts
+    # ...and in the data, which no sequence in a label can end early
+    raw = re.search(r'id="ag-data">(.*?)</script>', page, re.S).group(1)  # type: ignore[union-attr]
+    assert "<" not in raw and ">" not in raw and "&" not in raw
+    assert HOSTILE in strings(json.loads(raw))
+    assert "<script>alert" not in page  # nowhere as markup
+
+
+def strings(tree: Any) -> set[str]:
+    """Every string in a JSON value, at any depth."""
+    if isinstance(tree, str):
+        return {tree}
+    items = tree.values() if isinstance(tree, dict) else tree if isinstance(tree, list) else []
+    return set().union(*(strings(item) for item in items)) if items else set()
+
+
+def test_page_loads_nothing_from_elsewhere() -> None:
+    page = ag.viz.to_html(neuron())
+    assert not re.search(r"<(script|link|img|iframe)[^>]*\b(src|href)=", page)
+    assert "@import" not in page and "url(" not in page
+
+
+def test_explain_wraps_the_page_in_an_iframe_srcdoc() -> None:
+    root = neuron()
+    shown_page = ag.viz.explain(root)
+    assert shown_page.html == ag.viz.to_html(root)
+    markup = shown_page._repr_html_()
+
+    class Frames(HTMLParser):
+        frames: list[dict[str, str | None]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            assert tag == "iframe"
+            self.frames.append(dict(attrs))
+
+    parser = Frames()
+    parser.feed(markup)
+    (frame,) = parser.frames
+    assert frame["srcdoc"] == shown_page.html  # the whole page, intact once unescaped
+    assert frame["sandbox"] == "allow-scripts"
+    assert "<script" not in markup  # in the notebook's own document, only escaped text
+
+
+def test_save_graph_writes_the_page_for_html(tmp_path: Path) -> None:
+    root = neuron()
+    path = ag.viz.save_graph(root, tmp_path / "backward.html")
+    assert path.read_text(encoding="utf-8") == ag.viz.to_html(root)
+    other = ag.viz.save_graph(root, tmp_path / "page.txt", format="html", rankdir="TB")
+    assert other.read_text(encoding="utf-8") == ag.viz.to_html(root, rankdir="TB")
+
+
+def test_cli_graph_writes_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "backward.html"
+    args = ["graph", "tanh(x*w + b)", "x=2", "w=-3", "b=6.8814", "--html", str(target)]
+    assert main(args) == 0
+    assert f"wrote {target}" in capsys.readouterr().out
+    steps = payload(target.read_text(encoding="utf-8"))["steps"]
+    assert steps[-1]["phase"] == "done"
+    grads = {parts(line, "target")[0]: parts(line, "after")[0] for line in steps[-1]["lines"]}
+    assert grads["x.grad"] == panel(-3 * (1 - math.tanh(2 * -3 + 6.8814) ** 2))
+    assert not (tmp_path / "graph.svg").exists()
+
+
+def test_cli_graph_refuses_a_graph_too_large(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "big.html"
+    args = ["graph", "x*x*x*x*x*x", "x=2", "--max-nodes", "5", "--html", str(target)]
+    assert main(args) == 2
+    assert "max_nodes=5" in capsys.readouterr().err
+    assert not target.exists()
+
+
+# -- limits and bad input ---------------------------------------------------------------------
+
+
+def test_a_graph_too_large_is_refused_with_a_way_out() -> None:
+    x = ag.Value(1.0, label="x")
+    y = ag.sum(x * float(i) for i in range(200))  # 200 products, 200 constants, x, the sum
+    with pytest.raises(ValueError, match=r"402 values, more than max_nodes=300") as caught:
+        ag.viz.to_html(y)
+    assert "collapse='neuron'" in str(caught.value) and "max_nodes=None" in str(caught.value)
+    small = ag.sum(x * float(i) for i in range(5))
+    with pytest.raises(ValueError, match="max_nodes=10"):
+        ag.viz.to_html(small, max_nodes=10)
+    assert ag.viz.to_html(small, max_nodes=12).startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"gradient": "1"}, TypeError, "to_html: gradient must be a real number"),
+        ({"gradient": math.inf}, ValueError, "to_html: gradient must be a finite number"),
+        ({"rankdir": "up"}, ValueError, "to_html: rankdir must be"),
+        ({"max_nodes": 0}, ValueError, "to_html: max_nodes must be an integer >= 1"),
+        ({"max_nodes": 2.5}, TypeError, "to_html: max_nodes must be an integer"),
+        ({"number_format": ".4q"}, ValueError, "to_html: number_format '.4q'"),
+        ({"number_format": 4}, TypeError, "to_html: number_format must be"),
+        ({"title": 3}, TypeError, "to_html: title must be a str"),
+    ],
+)
+def test_bad_options_are_named(options: dict[str, Any], error: type, message: str) -> None:
+    with pytest.raises(error, match=re.escape(message)):
+        ag.viz.to_html(neuron(), **options)
+
+
+def test_not_a_value_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="to_html: expected a Value, got float"):
+        ag.viz.to_html(1.5)  # type: ignore[arg-type]
+
+
+def test_a_leaf_alone_has_a_one_step_backward() -> None:
+    steps = payload(ag.viz.to_html(ag.Value(3.0)))["steps"]
+    assert [s["phase"] for s in steps] == ["start", "forward", "seed", "done"]
+    assert steps[2]["grads"] == [["v0", "1", "1.0"]]
+
+
+# -- in a browser -----------------------------------------------------------------------------
+
+
+def chromium_or_skip() -> Any:
+    """Playwright's sync API with Debian's Chromium; in CI their absence is a failure."""
+    in_ci = os.environ.get("CI") == "true"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if in_ci:
+            pytest.fail("CI must run the browser tests: the dev extra installs playwright")
+        pytest.skip("Playwright's Python package is not installed")
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        if in_ci:
+            pytest.fail(f"CI must run the browser tests: .ci/run installs chromium ({CHROMIUM})")
+        pytest.skip(f"Chromium is not installed at {CHROMIUM}")
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_playwright = chromium_or_skip()
+    executable = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=executable)
+        yield launched
+        launched.close()
+
+
+READ_STATE = """() => {
+  const out = {step: Number(document.body.dataset.step), phase: document.body.dataset.phase,
+               node: document.body.dataset.node, grads: {}, data: {}, lines: [],
+               counter: document.getElementById("ag-counter").textContent,
+               title: document.getElementById("ag-title").textContent};
+  document.querySelectorAll("#ag-figure g.node").forEach((g) => {
+    const id = g.querySelector("title").textContent.trim();
+    if (!/^v\\d+$/.test(id)) return;
+    const texts = Array.from(g.querySelectorAll("text"));
+    const grad = texts.find((t) => t.textContent.trim().startsWith("grad "));
+    const data = texts.find((t) => t.textContent.trim().startsWith("data "));
+    out.grads[id] = {text: grad.textContent.trim(), exact: grad.getAttribute("data-grad"),
+                     visible: getComputedStyle(grad).visibility === "visible"};
+    out.data[id] = {text: data.textContent.trim(),
+                    visible: getComputedStyle(data).visibility === "visible"};
+  });
+  document.querySelectorAll("#ag-lines .ag-line").forEach((div) => {
+    const spans = {};
+    div.querySelectorAll("span").forEach((s) => {
+      (spans[s.className] = spans[s.className] || []).push(s.textContent);
+    });
+    out.lines.push({parent: div.getAttribute("data-parent"), spans: spans,
+                    text: div.textContent});
+  });
+  return out;
+}"""
+
+
+class PageDriver:
+    """A loaded step-through page, with console errors and dialogs collected."""
+
+    def __init__(
+        self, browser: Any, page_html: str, directory: Path, name: str = "page.html"
+    ) -> None:
+        path = directory / name
+        path.write_text(page_html, encoding="utf-8")
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1150, "height": 760})
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else 0)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.goto(path.resolve().as_uri())
+
+    def state(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.page.evaluate(READ_STATE)
+        return result
+
+    def press(self, key: str) -> dict[str, Any]:
+        self.page.keyboard.press(key)
+        return self.state()
+
+
+def check_state(
+    state: dict[str, Any], order: list[ag.Value], grads: list[float], processed: list[int]
+) -> None:
+    """What the page shows after a step, against the engine's own backward()."""
+    position = {node: i for i, node in enumerate(order)}
+    consumers: dict[int, set[int]] = {i: set() for i in range(len(order))}
+    for i, node in enumerate(order):
+        for parent in node.parents:
+            consumers[position[parent]].add(i)
+    root = len(order) - 1
+    for node_id, grad in state["grads"].items():
+        i = int(node_id[1:])
+        assert state["data"][node_id]["text"] == f"data {shown(order[i].data)}", node_id
+        if not grad["visible"]:
+            assert state["phase"] in ("start", "forward"), (node_id, state["phase"])
+            continue
+        assert grad["text"] == f"grad {shown(float(grad['exact']))}"
+        # done: the root, or every node that uses it has handed its share back
+        if i == root or (consumers[i] and consumers[i] <= set(processed)):
+            assert float(grad["exact"]) == grads[i], (state["step"], order[i].label, grad)
+        elif not processed:
+            assert float(grad["exact"]) == 0.0
+    if state["phase"] == "backward":
+        node = order[int(state["node"][1:])]
+        g = grads[position[node]]
+        for line in state["lines"]:
+            parent = order[int(line["parent"][1:])]
+            locals_ = [local for p, local in zip(node.parents, node.partials) if p is parent]
+            (local,) = line["spans"]["ag-local"]
+            assert local in {panel(x, wrap=True) for x in locals_}, line["text"]
+            assert line["spans"]["ag-upstream"] == [panel(g, wrap=True)]
+            product = next(x for x in locals_ if panel(x, wrap=True) == local) * g
+            assert line["spans"]["ag-contrib"][0] == panel(product), line["text"]
+
+
+def drive_through(browser: Any, make: Callable[[], ag.Value], directory: Path) -> list[str]:
+    """Next through the whole page, checking every step and that Previous undoes it."""
+    root = make()
+    order = ag.topological_order(root)
+    driver = PageDriver(browser, ag.viz.to_html(root), directory)
+    grads = engine_grads(make)
+    interior = [i for i in reversed(range(len(order))) if order[i].parents]
+    state = driver.state()
+    assert state["step"] == 0 and state["phase"] == "start"
+    total = int(state["counter"].split("/")[1])
+    processed: list[int] = []
+    phases = []
+    previous = state
+    for k in range(1, total + 1):
+        state = driver.press("ArrowRight")
+        assert state["step"] == k
+        phases.append(state["phase"])
+        if state["phase"] == "forward":  # values appear in topological order
+            shown_now = [int(i[1:]) for i, d in state["data"].items() if d["visible"]]
+            assert max(shown_now) == int(state["node"][1:])
+            assert all(i <= int(state["node"][1:]) for i in shown_now)
+        if state["phase"] == "backward":
+            processed.append(int(state["node"][1:]))
+        check_state(state, order, grads, processed)
+        assert driver.press("ArrowLeft") == previous  # Previous undoes the step exactly
+        assert driver.press("ArrowRight") == state
+        previous = state
+    assert processed == interior  # every interior node, in reverse topological order
+    assert phases[-1] == "done"
+    # past the end Next does nothing; Reset (Home) goes back to the start
+    assert driver.press("ArrowRight")["step"] == total
+    assert driver.press("Home")["step"] == 0
+    assert driver.errors == [] and driver.dialogs == []
+    driver.page.close()
+    return phases
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["neuron", "readme", "square_sum", "dead_relu", "dot_nodes"])
+def test_the_page_shows_the_engines_numbers_at_every_step(
+    browser: Any, name: str, tmp_path: Path
+) -> None:
+    phases = drive_through(browser, GRAPHS[name], tmp_path)
+    assert phases.count("seed") == 1 and "forward" in phases and "backward" in phases
+
+
+@pytest.mark.slow
+def test_buttons_and_play(browser: Any, tmp_path: Path) -> None:
+    driver = PageDriver(browser, ag.viz.to_html(neuron()), tmp_path)
+    assert driver.page.is_disabled("#ag-prev") and driver.page.is_disabled("#ag-reset")
+    driver.page.click("#ag-next")
+    driver.page.click("#ag-next")
+    assert driver.state()["step"] == 2
+    driver.page.click("#ag-prev")
+    assert driver.state()["step"] == 1
+    driver.page.click("#ag-play")
+    driver.page.wait_for_function("() => Number(document.body.dataset.step) >= 3", timeout=5000)
+    assert driver.page.inner_text("#ag-play") == "Pause"
+    driver.page.click("#ag-play")
+    stopped = driver.state()["step"]
+    driver.page.wait_for_timeout(1500)
+    assert driver.state()["step"] == stopped  # paused
+    driver.page.click("#ag-reset")
+    assert driver.state()["step"] == 0
+    driver.page.keyboard.press("End")
+    assert driver.state()["phase"] == "done" and driver.page.is_disabled("#ag-next")
+    assert driver.errors == []
+
+
+@pytest.mark.slow
+def test_hostile_labels_stay_text_in_the_browser(browser: Any, tmp_path: Path) -> None:
+    driver = PageDriver(browser, ag.viz.to_html(hostile_graph(), title=HOSTILE), tmp_path)
+    assert driver.page.inner_text("h1") == HOSTILE
+    state = driver.press("ArrowRight")  # the first input: the hostile label
+    assert state["lines"][0]["text"].startswith(HOSTILE + " = 2")
+    driver.page.keyboard.press("End")
+    assert driver.page.locator("#ag-figure text", has_text="<script>").count() == 1
+    assert driver.dialogs == [] and driver.errors == []
+    assert driver.page.evaluate("() => document.scripts.length") == 2
+
+
+@pytest.mark.slow
+def test_screenshots_of_the_neuron(browser: Any) -> None:
+    """Three steps of micrograd's neuron as PNGs in $ARTIFACTS_DIR (CI keeps them)."""
+    directory = Path(os.environ.get("ARTIFACTS_DIR") or tempfile.mkdtemp(prefix="stepthrough-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    driver = PageDriver(browser, ag.viz.to_html(neuron()), directory, "stepthrough-neuron.html")
+    wanted = {
+        "forward": lambda s: s["phase"] == "forward" and s["lines"][0]["text"].startswith("n ="),
+        "seed": lambda s: s["phase"] == "seed",
+        "backward": lambda s: s["phase"] == "backward" and s["title"].startswith("x1*w1 passes"),
+    }
+    taken = []
+    state = driver.state()
+    while wanted and state["phase"] != "done":
+        state = driver.press("ArrowRight")
+        for name, test in list(wanted.items()):
+            if test(state):
+                path = directory / f"stepthrough-neuron-{state['step']:02d}-{name}.png"
+                driver.page.screenshot(path=str(path), full_page=True)
+                taken.append(path)
+                del wanted[name]
+    assert wanted == {} and all(p.stat().st_size > 10_000 for p in taken)
+    assert driver.errors == []
