@@ -718,7 +718,7 @@ h1 { font-size: 1.1rem; margin: 0 0 2px 0; }
 .ag-upstream { color: #c2410c; font-weight: 600; }
 .ag-contrib, .ag-after, .ag-result { font-weight: 700; }
 .ag-note { color: #6b7280; }
-#ag-figure { margin: 0; overflow: auto; }
+#ag-figure { margin: 0; overflow: auto; max-height: 75vh; }
 #ag-figure svg { max-width: 100%; height: auto; }
 .ag-help { color: #6b7280; font-size: 0.8rem; margin: 6px 0 0 0; }
 svg .ag-pending { opacity: 0.15; }
@@ -875,6 +875,21 @@ _SCRIPT = r"""
     addClass(step.receivers, values, "ag-receiver");
   }
 
+  // A tall graph scrolls inside its frame: bring the current node into view there. (Not with
+  // scrollIntoView, which would also scroll a notebook around the frame.)
+  function keepInView(step) {
+    var v = step.node && values[step.node];
+    if (!v) return;
+    var figure = document.getElementById("ag-figure");
+    var box = v.g.getBoundingClientRect(), frame = figure.getBoundingClientRect();
+    if (box.top < frame.top || box.bottom > frame.bottom) {
+      figure.scrollTop += (box.top + box.bottom) / 2 - (frame.top + frame.bottom) / 2;
+    }
+    if (box.left < frame.left || box.right > frame.right) {
+      figure.scrollLeft += (box.left + box.right) / 2 - (frame.left + frame.right) / 2;
+    }
+  }
+
   function showPanel(step) {
     document.getElementById("ag-title").textContent = step.title;
     var box = document.getElementById("ag-lines");
@@ -901,6 +916,7 @@ _SCRIPT = r"""
     var step = steps[current];
     highlight(step);
     showPanel(step);
+    keepInView(step);
     var last = steps.length - 1;
     document.getElementById("ag-counter").textContent = "step " + current + " / " + last;
     var phase = document.getElementById("ag-phase");

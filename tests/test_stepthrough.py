@@ -14,6 +14,7 @@ import math
 import os
 import re
 import shutil
+import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
@@ -256,7 +257,7 @@ HOSTILE = "<script>alert(1)</script>&\"'"
 class TagBalance(HTMLParser):
     """Fails on a closing tag that does not close the innermost open element."""
 
-    VOID = {"meta", "link", "br", "img", "input", "hr"}
+    VOID = frozenset({"meta", "link", "br", "img", "input", "hr"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -321,6 +322,23 @@ def strings(tree: Any) -> set[str]:
     return set().union(*(strings(item) for item in items)) if items else set()
 
 
+def graphviz_pure() -> str:
+    path = shutil.which("graphviz-pure") or shutil.which(
+        "graphviz-pure", path=os.path.dirname(sys.executable)
+    )
+    assert path is not None, "graphviz-pure is a dependency of autograd-core: pip install -e ."
+    return path
+
+
+@pytest.mark.parametrize("renderer", ["default", "graphviz-pure"])
+def test_page_is_well_formed_with_either_renderer(renderer: str) -> None:
+    program = None if renderer == "default" else graphviz_pure()
+    page = ag.viz.to_html(readme_example(), program=program)
+    document = ET.fromstring(page.split("\n", 1)[1])
+    titles = {t.text for t in document.iter(f"{SVG}title")}
+    assert {"v0", "v1", "op2", "v0->op2", "op7->v7"} <= titles  # the ids the script looks up
+
+
 def test_page_loads_nothing_from_elsewhere() -> None:
     page = ag.viz.to_html(neuron())
     assert not re.search(r"<(script|link|img|iframe)[^>]*\b(src|href)=", page)
@@ -334,7 +352,9 @@ def test_explain_wraps_the_page_in_an_iframe_srcdoc() -> None:
     markup = shown_page._repr_html_()
 
     class Frames(HTMLParser):
-        frames: list[dict[str, str | None]] = []
+        def __init__(self) -> None:
+            super().__init__()
+            self.frames: list[dict[str, str | None]] = []
 
         def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
             assert tag == "iframe"
@@ -539,11 +559,13 @@ def check_state(
             assert line["spans"]["ag-contrib"][0] == panel(product), line["text"]
 
 
-def drive_through(browser: Any, make: Callable[[], ag.Value], directory: Path) -> list[str]:
+def drive_through(
+    browser: Any, make: Callable[[], ag.Value], directory: Path, program: str | None = None
+) -> list[str]:
     """Next through the whole page, checking every step and that Previous undoes it."""
     root = make()
     order = ag.topological_order(root)
-    driver = PageDriver(browser, ag.viz.to_html(root), directory)
+    driver = PageDriver(browser, ag.viz.to_html(root, program=program), directory)
     grads = engine_grads(make)
     interior = [i for i in reversed(range(len(order))) if order[i].parents]
     state = driver.state()
@@ -583,6 +605,13 @@ def test_the_page_shows_the_engines_numbers_at_every_step(
 ) -> None:
     phases = drive_through(browser, GRAPHS[name], tmp_path)
     assert phases.count("seed") == 1 and "forward" in phases and "backward" in phases
+
+
+@pytest.mark.slow
+def test_the_page_works_with_the_picture_of_graphviz_pure(browser: Any, tmp_path: Path) -> None:
+    """The SVG of graphviz-pure (what a plain pip install renders with) orders its elements
+    differently from dot's; the page finds its boxes, texts and edges in both."""
+    drive_through(browser, readme_example, tmp_path, program=graphviz_pure())
 
 
 @pytest.mark.slow
