@@ -18,10 +18,10 @@ Next, Previous, Play and Reset (the arrow keys, space and Home do the same).
 
 Every number on the page is computed here, in Python, when the page is made: the backward pass
 is replayed with the partial derivatives the engine stored in each node, in exactly the order
-and with exactly the float operations of :meth:`Value.backward <autograd_core.engine.Value.
-backward>`, so the page shows the engine's numbers to the last bit (a test checks it against
-``backward()``). The page's script only shows and hides them; it computes nothing. Replaying
-rather than calling ``backward()`` leaves the graph's own ``grad`` fields untouched.
+and with exactly the float operations of ``Value.backward``, so the page shows the engine's
+numbers to the last bit (a test checks it against ``backward()``). The page's script only
+shows and hides them; it computes nothing. Replaying rather than calling ``backward()`` leaves
+the graph's own ``grad`` fields as they were.
 
 Names: a labelled value is called by its label. Other values drawn as boxes get a short name
 (``t1``, ``t2``, ... for results, ``c1``, ... for constants, ``out`` for an unlabelled output),
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import os
 import re
 from collections.abc import Callable
@@ -637,20 +636,9 @@ def _page(heading: str, summary: str, svg: str, payload: dict[str, Any]) -> str:
         summary=html.escape(summary, quote=False),
         css=_CSS,
         svg=svg,
-        data=_json_for_script(_finite(payload)),
+        data=_json_for_script(payload),
         script=_SCRIPT,
     )
-
-
-def _finite(payload: Any) -> Any:
-    """The payload with float infinities and NaNs as strings (JSON has no such numbers)."""
-    if isinstance(payload, float) and not math.isfinite(payload):
-        return repr(payload)
-    if isinstance(payload, dict):
-        return {k: _finite(v) for k, v in payload.items()}
-    if isinstance(payload, list):
-        return [_finite(v) for v in payload]
-    return payload
 
 
 _TEMPLATE = """<!DOCTYPE html>

@@ -638,6 +638,26 @@ def test_buttons_and_play(browser: Any, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_explain_runs_inside_its_iframe(browser: Any, tmp_path: Path) -> None:
+    """As a notebook shows it: the iframe markup inside a host page, the script running."""
+    host = tmp_path / "notebook.html"
+    markup = ag.viz.explain(neuron())._repr_html_()
+    host.write_text(f"<!DOCTYPE html><html><body><p>cell</p>{markup}</body></html>", "utf-8")
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else 0)
+    page.goto(host.resolve().as_uri())
+    frame = page.frame_locator("iframe")
+    frame.locator("#ag-next").click()
+    frame.locator("#ag-next").click()
+    assert frame.locator("#ag-counter").inner_text() == "step 2 / 17"
+    assert frame.locator("#ag-lines").inner_text() == "w1 = −3"
+    assert page.evaluate("() => document.scripts.length") == 0  # no script in the host itself
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.slow
 def test_hostile_labels_stay_text_in_the_browser(browser: Any, tmp_path: Path) -> None:
     driver = PageDriver(browser, ag.viz.to_html(hostile_graph(), title=HOSTILE), tmp_path)
     assert driver.page.inner_text("h1") == HOSTILE
