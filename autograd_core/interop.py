@@ -48,9 +48,11 @@ def to_torch(model: Module, dtype: Any = None) -> Any:
     Each layer becomes a ``torch.nn.Linear`` (row ``i`` of its weight is neuron ``i``'s ``w``,
     entry ``i`` of its bias that neuron's ``b``) followed by its activation (``ReLU``,
     ``Tanh``, ``Sigmoid``, ``LeakyReLU(0.01)``; none for ``"linear"``). In float64 its outputs
-    and its parameter gradients equal the model's to about 1e-15 relative. The weights are
-    copied: training one model afterwards does not change the other. PyTorch's random number
-    generator is not touched.
+    and its parameter gradients equal the model's to within 1e-12 (PyTorch's matrix products
+    add in another order: on 8-32-32-4 models we measured at most 1.5e-14 on outputs and
+    6e-14 on gradients, relative to max(1, |value|)). The weights are copied: training one
+    model afterwards does not change the other. PyTorch's random number generator is not
+    touched.
 
     Args:
         model: An ``nn.MLP``, ``nn.Layer`` or ``nn.Neuron``.

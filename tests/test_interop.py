@@ -7,6 +7,7 @@ a failure when CI=true. The tests that PyTorch stays optional run without it.
 from __future__ import annotations
 
 import math
+import pathlib
 import random
 import subprocess
 import sys
@@ -603,3 +604,23 @@ def programs(draw: st.DrawFn) -> Value:
 def test_random_programs_replay_with_equal_values_and_gradients(torch: Any, root: Value) -> None:
     # A kink or an overflow makes a comparison meaningless; random floats avoid the kinks.
     check_replay(torch, root, tol=1e-11)
+
+
+# -- the README's example ----------------------------------------------------------------------
+
+
+def test_the_readme_example_runs_and_says_what_happens(torch: Any) -> None:
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## To PyTorch") :]
+    code = section[section.index("```python\n") + len("```python\n") :]
+    code = code[: code.index("```")]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "README.md (To PyTorch)", "exec"), namespace)  # our own README
+    model, out, leaves = namespace["model"], namespace["out"], namespace["leaves"]
+    assert isinstance(model, nn.MLP) and model.nouts == [16, 16, 1]
+    ours = model([0.5, -1.0])
+    assert close(out.item(), ours.data)
+    out.backward()
+    ours.backward()
+    assert set(model.parameters()) <= set(leaves)
+    assert all(close(leaves[p].grad.item(), p.grad) for p in model.parameters())
