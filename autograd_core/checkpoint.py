@@ -32,7 +32,7 @@ A model is anything with ``config()``, ``state_dict()`` and ``load_state_dict()`
 **Writing.** :func:`save` serialises the whole document first (a bad metadata value fails
 before any file is touched), then writes it to a temporary file next to the target, flushes it
 to disk and renames it over the target in one step: at every moment the target holds either
-the previous model or the complete new one. Three details around that rename:
+the previous model or the complete new one. Four details around that rename:
 
 * *Temporary files of a crashed save.* A process killed between creating its temporary file
   (``.model.json.<pid>.<hex>.tmp``) and the rename cannot clean up. The next save of the same
@@ -46,7 +46,15 @@ the previous model or the complete new one. Three details around that rename:
   the usual ``0o666`` less the umask.
 * *Symbolic links.* Saving to a symlink writes to the file it points to, as ``open(path, "w")``
   would: the link stays a link (``latest.json -> run-7/model.json`` keeps working) and the
-  temporary file is made next to the real file, where the rename is atomic.
+  temporary file is made next to the real file, where the rename is atomic. A chain of links
+  is followed to its end; a dangling link creates the file it names.
+* *Files that are not files.* A target (or a link's target) that exists and is not a regular
+  file is refused before anything is written: a rename would replace a FIFO or a device with
+  a regular file (``/dev/null``, for a process running as root). A directory is an
+  ``IsADirectoryError``.
+
+The writing half is :func:`write_atomically`, public so that other files (the graph pictures)
+are written the same way.
 
 **Reading.** :func:`read` refuses anything but a regular file before reading a byte: it opens
 without blocking (a FIFO with no writer would otherwise hang the open) and looks at the open
@@ -72,6 +80,7 @@ import itertools
 import json
 import math
 import os
+import re
 import secrets
 import stat
 from collections.abc import Callable, Mapping, Sequence
@@ -90,6 +99,7 @@ __all__ = [
     "Architecture",
     "Checkpoint",
     "save",
+    "write_atomically",
     "read",
     "parse_architecture",
     "checked_state",
@@ -128,12 +138,15 @@ class Model(Protocol):
 
 M = TypeVar("M", bound=Model)
 
-# The fields of each architecture in format version 1, in the order ``config()`` writes them.
 _ENVELOPE = frozenset(
     ("format", "version", "architecture", "num_parameters", "checksum", "metadata", "parameters")
 )
 """The top-level fields of a saved model."""
 
+_CHECKSUM = re.compile(r"sha256:[0-9a-f]{64}")
+"""What :func:`save` writes in the ``"checksum"`` field."""
+
+# The fields of each architecture in format version 1, in the order ``config()`` writes them.
 _FIELDS: dict[str, tuple[str, ...]] = {
     "Neuron": ("type", "nin", "activation"),
     "Layer": ("type", "nin", "nout", "activation"),
@@ -180,6 +193,10 @@ class Checkpoint:
             model's own ``config()`` is compared with it, or :func:`parse_architecture`).
         parameters: The ``"parameters"`` object: parameter name to value.
         metadata: The ``"metadata"`` object (``{}`` when the file has none).
+        num_parameters: The ``"num_parameters"`` field, a non-negative integer, or ``None``
+            when the file has none. :func:`load_into` and :func:`load_model` compare it with
+            the parameters once the architecture and the names are known to fit, so that a
+            missing parameter is reported as such rather than as a wrong count.
 
     Example:
         >>> import pathlib, tempfile
@@ -192,6 +209,7 @@ class Checkpoint:
     architecture: dict[str, Any]
     parameters: dict[str, Any]
     metadata: dict[str, Any]
+    num_parameters: int | None = None
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -209,8 +227,10 @@ def save(model: Model, path: str | os.PathLike[str], metadata: Mapping[str, Any]
         ``path`` as a ``Path``.
 
     Raises:
-        ValueError: a parameter is ``nan`` or infinite (nothing is written).
+        ValueError: a parameter is ``nan`` or infinite, or ``path`` is a FIFO or a device
+            (nothing is written).
         TypeError: ``metadata`` is not a mapping, or holds something JSON cannot.
+        OSError: the file cannot be written (``IsADirectoryError`` for a directory).
 
     Example:
         >>> import pathlib, tempfile
@@ -246,7 +266,7 @@ def save(model: Model, path: str | os.PathLike[str], metadata: Mapping[str, Any]
     }
     # Serialise completely before opening any file, so a bad metadata value fails cleanly.
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
-    _write_atomically(path, text)
+    write_atomically(path, text)
     return path
 
 
@@ -257,14 +277,62 @@ def save(model: Model, path: str | os.PathLike[str], metadata: Mapping[str, Any]
 _IN_PROGRESS: set[str] = set()
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
+def write_atomically(path: str | os.PathLike[str], data: str | bytes) -> Path:
+    """Replace the file at ``path`` with ``data`` in one step, never leaving half a file.
+
+    :func:`save` writes models with it; the graph pictures use it too. ``data`` goes to a
+    temporary file next to the target (``.{name}.{pid}.{hex}.tmp``), is flushed to disk, and
+    the temporary file is renamed over the target, so readers see the old file or the new one,
+    even if the process is killed. Stale temporary files of killed writers of the same target
+    are removed first; an existing file keeps its permission bits; a symlink is written through
+    to the file it points to (the link stays). The module docstring says why each.
+
+    Args:
+        path: The file to create or replace.
+        data: Text (written as UTF-8) or bytes.
+
+    Returns:
+        ``path`` as a ``Path`` (the link itself, when it is a symlink).
+
+    Raises:
+        TypeError: ``data`` is neither ``str`` nor ``bytes``.
+        ValueError: ``path`` exists and is not a regular file (a FIFO, a device such as
+            ``/dev/null``): replacing it would remove it, so nothing is written.
+        IsADirectoryError: ``path`` is a directory.
+        OSError: the directory is missing or not writable, the disk is full, ... (the target
+            is then unchanged and the temporary file removed).
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> from autograd_core.checkpoint import write_atomically
+        >>> path = write_atomically(pathlib.Path(tempfile.mkdtemp()) / "notes.txt", "hello\\n")
+        >>> path.read_text(), write_atomically(path, b"bytes too").read_bytes()
+        ('hello\\n', b'bytes too')
+    """
+    if isinstance(data, str):
+        payload = data.encode("utf-8")
+    elif isinstance(data, bytes):
+        payload = data
+    else:
+        raise TypeError(f"write_atomically: data must be str or bytes, got {type(data).__name__}")
+    path = Path(path)
     target = _real_target(path)
-    _remove_stale_temporaries(target)
     try:
-        mode: int | None = stat.S_IMODE(os.stat(target).st_mode) & 0o777
+        info: os.stat_result | None = os.stat(target)
     except FileNotFoundError:
-        mode = None
+        info = None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        # The rename would swap the FIFO or device for a regular file (for root, even
+        # /dev/null); writing into it instead would not be atomic. Neither: refuse.
+        shown = repr(str(path)) if target == path else f"{str(path)!r} (-> {str(target)!r})"
+        raise ValueError(
+            f"cannot write {shown}: it is {_file_kind(info.st_mode)}, not a regular file; "
+            "nothing was written"
+        )
+    mode = None if info is None else stat.S_IMODE(info.st_mode) & 0o777
+    _remove_stale_temporaries(target)
     # The temporary file lives in the target's directory: a rename is only atomic within one
     # file system. It is opened with "x" (not mkstemp, whose files are always 0600) and created
     # with the old file's bits, or the usual 0666 less the umask for a new file.
@@ -287,8 +355,8 @@ def _write_atomically(path: Path, text: str) -> None:
     key = os.path.abspath(tmp)
     _IN_PROGRESS.add(key)
     try:
-        with open(tmp, "x", encoding="utf-8", opener=create) as f:
-            f.write(text)
+        with open(tmp, "xb", opener=create) as f:
+            f.write(payload)
             f.flush()
             os.fsync(f.fileno())  # the bytes reach the disk before the name points at them
         os.replace(tmp, target)
@@ -306,6 +374,7 @@ def _write_atomically(path: Path, text: str) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+    return path
 
 
 def _real_target(path: Path) -> Path:
@@ -448,20 +517,34 @@ def read(path: str | os.PathLike[str]) -> Checkpoint:
     metadata = document.get("metadata", {})
     if not isinstance(metadata, dict):
         raise CheckpointError(f'{where}: the "metadata" field is not an object')
+    # Optional (files written by hand may leave it out), but never wrong; its value is compared
+    # with the parameters when they are loaded (see _check_count).
+    count = document.get("num_parameters")
+    if "num_parameters" in document and (type(count) is not int or count < 0):
+        raise CheckpointError(
+            f'{where}: the "num_parameters" field must be the number of entries of '
+            f'"parameters", {len(parameters)}, got {type(count).__name__} {_short(count)}'
+        )
     # A changed digit in a number still parses; the checksum catches it. Files written by hand
     # may leave the field out.
     if "checksum" in document:
+        checksum = document["checksum"]
+        if not (isinstance(checksum, str) and _CHECKSUM.fullmatch(checksum)):
+            raise CheckpointError(
+                f'{where}: the "checksum" field must be "sha256:" and 64 hexadecimal digits, '
+                f"got {type(checksum).__name__} {_short(checksum)}"
+            )
         try:
             actual: str | None = _checksum(architecture, parameters)
         except (TypeError, ValueError, RecursionError):  # caught by the later checks
             actual = None
-        if actual is not None and document["checksum"] != actual:
+        if actual is not None and checksum != actual:
             raise CheckpointError(
                 f"{where}: checksum mismatch: the architecture or the parameters were changed "
                 'or corrupted after saving (remove the "checksum" field to load a file you '
                 "edited on purpose)"
             )
-    return Checkpoint(architecture, parameters, metadata)
+    return Checkpoint(architecture, parameters, metadata, count)
 
 
 def _read_bytes(where: str) -> bytes:
@@ -687,6 +770,10 @@ def load_into(model: M, path: str | os.PathLike[str]) -> M:
             f"{where}: the file holds a {_describe(contents.architecture)}, but this model is a "
             f"{_describe(mine)}; build a matching model or use nn.load_model(path)"
         )
+    # A wrong count is reported only when the parameters could fit; otherwise load_state_dict
+    # names the missing or unexpected ones, which says more.
+    if len(contents.parameters) == len(model.state_dict()):
+        _check_count(contents, where)
     _load_parameters(model, contents.parameters, where)
     return model
 
@@ -725,12 +812,23 @@ def load_model(path: str | os.PathLike[str], build: Callable[[Architecture], M])
             f"{where}: a {_describe(contents.architecture)} has {expected} parameters, but the "
             f"file holds {len(contents.parameters)}"
         )
+    _check_count(contents, where)
     try:
         model = build(architecture)
     except ValueError as exc:
         raise CheckpointError(f"{where}: architecture: {exc}") from None
     _load_parameters(model, contents.parameters, where)
     return model
+
+
+def _check_count(contents: Checkpoint, where: str) -> None:
+    """The file's ``num_parameters``, if it has one, must count its parameters."""
+    count = contents.num_parameters
+    if count is not None and count != len(contents.parameters):
+        raise CheckpointError(
+            f'{where}: the "num_parameters" field must be the number of entries of '
+            f'"parameters", {len(contents.parameters)}, got int {count}'
+        )
 
 
 def _load_parameters(model: Model, parameters: dict[str, Any], where: str) -> None:

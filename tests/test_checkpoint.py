@@ -4,17 +4,27 @@ permissions and symlinks. The round trip and the corruption tests live in test_n
 from __future__ import annotations
 
 import ast
+import contextlib
+import hashlib
+import inspect
 import json
 import os
+import random
+import re
+import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd_core import checkpoint, nn
 from autograd_core.nn import MLP, CheckpointError
@@ -106,6 +116,120 @@ def test_fields_of_the_wrong_type_are_checkpoint_errors_naming_field_and_value(
             MLP(1, [1], seed=0).load(path)
 
 
+def sha256_of(architecture: Any, parameters: Any) -> str:
+    """The checksum as the module docstring defines it, computed here independently."""
+    canonical = json.dumps(
+        {"architecture": architecture, "parameters": parameters},
+        sort_keys=True,
+        separators=(",", ":"),
+        allow_nan=False,
+    )
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def test_the_checksum_is_the_documented_sha256(tmp_path: Path) -> None:
+    document = json.loads(MLP(2, [3, 1], seed=0).save(tmp_path / "m.json").read_text())
+    assert document["checksum"] == sha256_of(document["architecture"], document["parameters"])
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"type": ["MLP"]}, r"architecture\.type must be one of .*, got list \['MLP'\]"),
+        ({"type": {"MLP": 1}}, r"architecture\.type must be one of .*, got dict \{'MLP': 1\}"),
+        ({"nin": [2]}, r"architecture\.nin must be an integer, got list \[2\]"),
+        ({"nouts": {"0": 3}}, r"architecture\.nouts must be a non-empty list .*, got dict"),
+        ({"nouts": [[3], 1]}, r"architecture\.nouts\[0\] must be an integer, got list \[3\]"),
+        ({"activation": {"relu": 1}}, r"architecture\.activation must be a string, got dict"),
+        ({"output_activation": ["x"]}, r"architecture\.output_activation must be a string"),
+    ],
+)
+def test_fields_of_the_wrong_type_with_the_checksum_recomputed(
+    tmp_path: Path, change: dict[str, Any], match: str
+) -> None:
+    # The checksum is an integrity check, not a signature: whoever edits a file can recompute
+    # it. The field checks must still catch every odd type.
+    path = MLP(2, [3, 1], seed=0).save(tmp_path / "m.json")
+    document = json.loads(path.read_text())
+    document["architecture"].update(change)
+    document["checksum"] = sha256_of(document["architecture"], document["parameters"])
+    path.write_text(json.dumps(document))
+    with pytest.raises(CheckpointError, match=f"^{path}: {match}"):
+        nn.load_model(path)
+    with pytest.raises(CheckpointError, match=f"^{path}: the file holds a .* but this model is"):
+        MLP(2, [3, 1], seed=0).load(path)
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**20), 10**20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+# What a message must mention when the given part of the file is at fault.
+NAMED = {
+    "format": "format",
+    "version": "version",
+    "architecture": "architecture|holds a|has \\d+ parameters",
+    "num_parameters": '"num_parameters"',
+    "checksum": "checksum",
+    "metadata": '"metadata"',
+    "parameters": "parameter",
+}
+
+
+@settings(max_examples=300)
+@given(
+    where=st.sampled_from(["top", "architecture", "parameter"]),
+    key_index=st.integers(0, 100),
+    value=JSON,
+    recompute=st.booleans(),
+)
+def test_every_malformed_file_is_a_checkpoint_error_naming_the_field(
+    where: str, key_index: int, value: Any, recompute: bool
+) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = MLP(2, [3, 1], seed=0).save(Path(directory) / "m.json")
+        document = json.loads(path.read_text())
+        original = json.loads(path.read_text())
+        if where == "top":
+            keys = sorted(document)
+            field = keys[key_index % len(keys)]
+            document[field] = value
+        elif where == "architecture":
+            keys = sorted(document["architecture"])
+            document["architecture"][keys[key_index % len(keys)]] = value
+            field = "architecture"
+        else:
+            keys = sorted(document["parameters"])
+            document["parameters"][keys[key_index % len(keys)]] = value
+            field = "parameters"
+        if recompute and field != "checksum":
+            # (not objects any more: then the type checks refuse the file first)
+            with contextlib.suppress(TypeError, ValueError):
+                document["checksum"] = sha256_of(document["architecture"], document["parameters"])
+        path.write_text(json.dumps(document))
+        for load in (nn.load_model, MLP(2, [3, 1], seed=1).load):
+            try:
+                loaded = load(path)
+            except CheckpointError as exc:
+                message = str(exc)
+                assert message.startswith(f"{path}: ")
+                assert re.search(NAMED[field], message), (field, message)
+            else:  # a change that leaves a valid model: it must be the file's model
+                if field not in ("architecture", "parameters"):
+                    assert value == original[field] or (field == "metadata" and type(value) is dict)
+                assert loaded.state_dict() == {
+                    k: float(v) for k, v in document["parameters"].items()
+                }
+
+
 def test_a_missing_type_and_a_non_object_architecture(tmp_path: Path) -> None:
     path = write_model_file(tmp_path / "m.json", {"nin": 1})
     with pytest.raises(CheckpointError, match='the architecture has no "type" field'):
@@ -122,28 +246,121 @@ def test_odd_versions_and_checksums_are_checkpoint_errors(tmp_path: Path) -> Non
         path.write_text(json.dumps({**document, "version": version}))
         with pytest.raises(CheckpointError, match="unsupported format version"):
             nn.load_model(path)
-    path.write_text(json.dumps({**document, "checksum": ["sha256:..."]}))
+    for checksum in (["sha256:..."], "sha256:abc", "SHA256:" + "0" * 64, None, 7):
+        path.write_text(json.dumps({**document, "checksum": checksum}))
+        with pytest.raises(
+            CheckpointError, match=r'the "checksum" field must be "sha256:" and 64 hexadecimal'
+        ):
+            nn.load_model(path)
+    path.write_text(json.dumps({**document, "checksum": "sha256:" + "0" * 64}))
     with pytest.raises(CheckpointError, match="checksum mismatch"):
         nn.load_model(path)
+
+
+@pytest.mark.parametrize("count", [12, 14, -1, "13", 13.0, True, None, [13], {"n": 13}])
+def test_a_wrong_num_parameters_is_a_checkpoint_error_naming_it(tmp_path: Path, count: Any) -> None:
+    path = MLP(2, [3, 1], seed=0).save(tmp_path / "m.json")
+    document = json.loads(path.read_text())
+    assert document["num_parameters"] == 13
+    path.write_text(json.dumps({**document, "num_parameters": count}))
+    match = rf'^{path}: the "num_parameters" field must be the number of entries of "parameters", 13, got {type(count).__name__} '
+    with pytest.raises(CheckpointError, match=match):
+        nn.load_model(path)
+    with pytest.raises(CheckpointError, match=match):
+        MLP(2, [3, 1], seed=0).load(path)
+    del document["num_parameters"]  # optional, as for files written by hand
+    path.write_text(json.dumps(document))
+    assert nn.load_model(path).state_dict() == MLP(2, [3, 1], seed=0).state_dict()
 
 
 # -- files that are not regular files ----------------------------------------------------------
 
 
+# A loader that reads /dev/zero runs until memory is gone, and one that opens a FIFO blocking
+# waits forever: such loads run in a child process with a time limit and a memory cap, so a
+# regression fails the test instead of hanging it or exhausting the machine.
+LOAD_IN_A_BOX = textwrap.dedent(
+    """
+    import resource, sys
+    cap = 2 << 30  # 2 GiB of address space: /dev/zero read to the end would need more
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    from autograd_core import nn
+    for load in (nn.load_model, nn.MLP(2, [1], seed=0).load):
+        try:
+            load(sys.argv[1])
+        except BaseException as exc:
+            print(type(exc).__name__, exc, flush=True)
+        else:
+            print("loaded", flush=True)
+    """
+)
+
+
+def load_in_a_box(path: Path, timeout: float = 60.0) -> list[str]:
+    """What loading ``path`` printed in a child process, one line per loader; a child still
+    busy after ``timeout`` seconds is killed and the test fails."""
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", LOAD_IN_A_BOX, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"loading {path} did not finish within {timeout} s")
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
 @posix_only
-def test_a_symlink_to_a_device_is_refused_without_reading_it(tmp_path: Path) -> None:
-    # One test, /dev/null first: read as a file it gives "not valid JSON" and fails the match,
-    # so a loader that reads devices stops here before it could read /dev/zero, which never
-    # ends, until memory runs out.
-    for device in ("/dev/null", "/dev/zero"):
-        if not os.path.exists(device):
-            pytest.skip(f"no {device}")
-        link = tmp_path / f"model-{Path(device).name}.json"
-        link.symlink_to(device)
-        with pytest.raises(CheckpointError, match="it is a character device, not a regular file"):
-            MLP(2, [1], seed=0).load(link)
-        with pytest.raises(CheckpointError, match="it is a character device, not a regular file"):
-            nn.load_model(link)
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null", "/dev/urandom"])
+def test_a_device_is_refused_without_reading_it(tmp_path: Path, device: str) -> None:
+    if not os.path.exists(device):
+        pytest.skip(f"no {device}")
+    link = tmp_path / "model.json"
+    link.symlink_to(device)
+    for target in (link, Path(device)):
+        start = time.monotonic()
+        lines = load_in_a_box(target)
+        assert (
+            lines
+            == [
+                f"CheckpointError {target}: not a saved model: it is a character device, not a "
+                "regular file"
+            ]
+            * 2
+        )
+        assert time.monotonic() - start < 60
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+def test_a_fifo_without_a_writer_is_refused_within_a_time_limit(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "model.json"
+    link.symlink_to(fifo)
+    for target in (fifo, link):
+        assert (
+            load_in_a_box(target)
+            == [
+                f"CheckpointError {target}: not a saved model: it is a FIFO (named pipe), not a "
+                "regular file"
+            ]
+            * 2
+        )
+
+
+@posix_only
+def test_loading_through_a_symlink_reads_the_file_it_points_to(tmp_path: Path) -> None:
+    real = MLP(2, [3, 1], seed=4).save(tmp_path / "real.json")
+    (tmp_path / "latest.json").symlink_to("real.json")
+    assert nn.load_model(tmp_path / "latest.json").state_dict() == nn.load_model(real).state_dict()
+    (tmp_path / "loop.json").symlink_to("loop.json")
+    with pytest.raises(OSError):
+        nn.load_model(tmp_path / "loop.json")
+    with pytest.raises(OSError):
+        MLP(2, [1], seed=0).save(tmp_path / "loop.json")
+    assert (tmp_path / "loop.json").is_symlink() and leftovers(tmp_path) == []
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
@@ -249,6 +466,54 @@ def test_a_later_save_removes_the_temporary_file_of_a_killed_save(tmp_path: Path
     MLP(2, [4, 1], seed=3).save(path)
     assert leftovers(tmp_path) == []
     assert nn.load_model(path).state_dict() == MLP(2, [4, 1], seed=3).state_dict()
+
+
+SAVE_FOREVER = textwrap.dedent(
+    """
+    import sys
+    from autograd_core import nn
+    models = [nn.MLP(2, [16, 16, 1], seed=seed) for seed in (1, 2)]
+    print("ready", flush=True)
+    k = 0
+    while True:
+        models[k % 2].save(sys.argv[1])
+        k += 1
+    """
+)
+
+
+@posix_only
+@pytest.mark.slow
+def test_kill_9_during_save_in_a_loop_leaves_no_stale_temporary_file_after_the_next_save(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "model.json"
+    expected = [MLP(2, [16, 16, 1], seed=seed).state_dict() for seed in (1, 2)]
+    rng = random.Random(0)
+    kills = stale_seen = 0
+    while kills < 40 and not (kills >= 12 and stale_seen >= 3):
+        child = subprocess.Popen(
+            [sys.executable, "-c", SAVE_FOREVER, str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert child.stdout is not None and child.stdout.readline() == "ready\n"
+            time.sleep(rng.uniform(0.02, 0.3))  # some saves done, one under way
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.communicate(timeout=60)
+        kills += 1
+        stale_seen += bool(leftovers(tmp_path))
+        # at any moment the file is a complete model, the older or the newer one
+        if path.exists():
+            assert nn.load_model(path).state_dict() in expected
+    # a kill that left a temporary file is what this test is about: it must have happened
+    assert stale_seen >= 1, f"no kill out of {kills} left a temporary file"
+    MLP(2, [16, 16, 1], seed=3).save(path)
+    assert leftovers(tmp_path) == []
+    assert nn.load_model(path).state_dict() == MLP(2, [16, 16, 1], seed=3).state_dict()
 
 
 @posix_only
@@ -385,3 +650,68 @@ def test_a_damaged_checksum_key_is_not_taken_for_a_file_without_one(tmp_path: Pa
     with pytest.raises(CheckpointError, match=r"unknown top-level field\(s\) 'check um'"):
         target.load(path)
     assert target.state_dict() == before
+
+
+# -- write_atomically, the helper other modules reuse ------------------------------------------
+
+
+def test_write_atomically_keeps_its_public_signature() -> None:
+    # viz writes its pictures with it: a change here breaks another module
+    signature = inspect.signature(checkpoint.write_atomically)
+    assert list(signature.parameters) == ["path", "data"]
+    assert "write_atomically" in checkpoint.__all__
+
+
+def test_write_atomically_writes_text_and_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "picture.svg"
+    assert checkpoint.write_atomically(path, "<svg>é</svg>") == path
+    assert path.read_bytes() == "<svg>é</svg>".encode()
+    assert checkpoint.write_atomically(str(path), b"\x89PNG") == path
+    assert path.read_bytes() == b"\x89PNG" and leftovers(tmp_path) == []
+    with pytest.raises(TypeError, match=r"^write_atomically: data must be str or bytes, got list"):
+        checkpoint.write_atomically(path, ["x"])  # type: ignore[arg-type]
+    assert path.read_bytes() == b"\x89PNG"
+
+
+@posix_only
+def test_write_atomically_keeps_the_mode_and_follows_symlinks(tmp_path: Path) -> None:
+    real = tmp_path / "store" / "graph.svg"
+    real.parent.mkdir()
+    real.write_text("old")
+    real.chmod(0o600)
+    link = tmp_path / "graph.svg"
+    link.symlink_to(real)
+    checkpoint.write_atomically(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+def test_saving_over_a_fifo_or_a_link_to_one_is_refused_and_leaves_it(tmp_path: Path) -> None:
+    # A rename would replace the FIFO (or, for a process running as root, a device such as
+    # /dev/null) with a regular file. The FIFO stands in for the device: a failing test must
+    # not break the machine.
+    fifo = tmp_path / "model.json"
+    os.mkfifo(fifo)
+    link = tmp_path / "latest.json"
+    link.symlink_to(fifo)
+    with pytest.raises(
+        ValueError,
+        match=rf"^cannot write '{fifo}': it is a FIFO \(named pipe\), not a regular file; "
+        "nothing was written",
+    ):
+        MLP(2, [1], seed=0).save(fifo)
+    with pytest.raises(ValueError, match=rf"^cannot write '{link}' \(-> '{fifo}'\): it is a FIFO"):
+        MLP(2, [1], seed=0).save(link)
+    with pytest.raises(ValueError, match="it is a FIFO"):
+        checkpoint.write_atomically(fifo, b"x")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and link.is_symlink()
+    assert leftovers(tmp_path) == []
+
+
+def test_saving_to_a_directory_is_an_os_error_that_writes_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "model.json"
+    target.mkdir()
+    with pytest.raises(IsADirectoryError):
+        MLP(2, [1], seed=0).save(target)
+    assert list(target.iterdir()) == [] and leftovers(tmp_path) == []
