@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 from autograd_core import data, engine, functional, losses, nn, ops, optim, training, viz
 from autograd_core.engine import (
     Value,
+    detect_anomaly,
     enable_grad,
+    grad,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
@@ -37,6 +39,8 @@ __all__ = [
     "set_grad_enabled",
     "is_grad_enabled",
     "topological_order",
+    "grad",
+    "detect_anomaly",
     "register_op",
     *FUNCTIONS,
     "sum",

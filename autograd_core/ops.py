@@ -96,6 +96,9 @@ class Op:
         method: Whether ``Value`` gets a method of this name.
         function: Whether ``ag.<name>`` and the formula language offer it.
         activation: Whether ``nn`` accepts the name as an activation.
+        selects: For ops whose backward PyTorch writes as a selection (relu, the zero
+            exponent of pow): ``selects(*xs, *params)`` says, per input, when its edge passes
+            nothing at all, not even ``0 × inf``. ``None``: every edge multiplies.
 
     Example:
         >>> from autograd_core.ops import Op
@@ -120,6 +123,7 @@ class Op:
         "method",
         "function",
         "activation",
+        "selects",
     )
 
     def __init__(
@@ -138,6 +142,7 @@ class Op:
         method: bool = False,
         function: bool = False,
         activation: bool = False,
+        selects: Callable[..., tuple[bool, ...]] | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -158,6 +163,7 @@ class Op:
         self.method = method
         self.function = function
         self.activation = activation
+        self.selects = selects
 
     def __repr__(self) -> str:
         return f"<op {self.describe()}>"
@@ -552,10 +558,14 @@ SUB = register_op("sub", operator.sub, lambda out, a, b: _ONE_MINUS_ONE, arity=2
 MUL = register_op("mul", operator.mul, lambda out, a, b: (b, a), arity=2, symbol="×")
 DIV = register_op("div", _div, lambda out, a, b: (1.0 / b, -out / b), arity=2, symbol="÷")
 NEG = register_op("neg", operator.neg, lambda out, x: _MINUS_ONE, symbol="−")
-POW = register_op("pow", _pow, _pow_partials, arity=2, symbol="**", argnames=("base", "exponent"))
+POW = register_op(
+    "pow", _pow, _pow_partials, arity=2, symbol="**", argnames=("base", "exponent"),
+    selects=lambda x, y: (y == 0.0, x == 0.0 and y >= 0.0),
+)  # fmt: skip
 POW_CONST = register_op(
-    "pow_const", _pow, _pow_const_partials, symbol="**", params=("exponent",), argnames=("base",)
-)
+    "pow_const", _pow, _pow_const_partials, symbol="**", params=("exponent",),
+    argnames=("base",), selects=lambda x, c: (c == 0.0,),
+)  # fmt: skip
 ABS = register_op(
     "abs", _abs, _abs_partials, symbol="abs", method=True, function=True,
     doc="|x|; its derivative at 0 is 0, as in PyTorch.", example=("-2.5", "2.5"),
@@ -574,7 +584,7 @@ SQRT = register_op(
 )  # fmt: skip
 RELU = register_op(
     "relu", _relu, lambda out, x: _ONE if data(x) > 0.0 else _ZERO, method=True,
-    function=True, activation=True, example=("-2.0", "0.0"),
+    function=True, activation=True, example=("-2.0", "0.0"), selects=lambda x: (x <= 0.0,),
     doc="max(0, x); its derivative at 0 is 0, as in PyTorch.",
 )  # fmt: skip
 TANH = register_op(
