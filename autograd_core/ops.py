@@ -473,10 +473,11 @@ def _pow_partials(out: Any, x: Any, y: Any) -> tuple[Any, Any]:
     elif xd == 0.0:
         dy = 0.0  # ∂(0**y)/∂y = 0 for y >= 0 (y < 0 never gets here: the forward raises)
     else:
-        raise ValueError(
-            "the derivative with respect to the exponent is undefined for a negative base; "
-            "use a plain number as the exponent (x ** 3), or detach() it"
-        )
+        # A negative base has a value only for an integer exponent, and no derivative with
+        # respect to it (x**y is not real nearby). Recorded as NaN, PyTorch's answer: it is
+        # harmless unless a gradient flows to the exponent (backward then warns, and
+        # detect_anomaly names this node).
+        dy = math.nan
     return (_pow_base_partial(x, y), dy)
 
 
