@@ -126,7 +126,7 @@ def _op_table() -> str:
         if op.function:
             spellings.append(f"`ag.{op.name}(x)`")
         if op.activation:
-            spellings.append(f"`activation=\"{op.name}\"`")
+            spellings.append(f'`activation="{op.name}"`')
         written = "<br>".join(spellings) or "`op(...)`"
         rows.append(f"| `{op.name}` | {written} | {op.symbol} | {_rule_text(op.partials)} |")
     return "\n".join(rows)
