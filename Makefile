@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SITE_CHECK := .cache/site-check
 # mkdocs-material prints a banner about its successor on every build; the builds here are quiet
 export NO_MKDOCS_2_WARNING := 1
 
@@ -21,9 +22,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy autograd_core
 
-# the tests, the doctests, and every notebook re-executed (nbmake: a failing cell fails)
-pytest: $(STAMP)
-	$(BIN)/pytest -n 2 tests autograd_core --nbmake --nbmake-timeout=300 notebooks
+# the tests, the doctests, and every notebook re-executed (nbmake: a failing cell fails);
+# the browser test opens the site that docs-check has just built
+pytest: $(STAMP) docs-check
+	DOCS_SITE_DIR=$(SITE_CHECK) $(BIN)/pytest -n 2 tests autograd_core --nbmake --nbmake-timeout=300 notebooks
 
 # the suite without the tests marked slow, for a quick check while editing
 quick: $(STAMP)
@@ -36,7 +38,7 @@ docs: $(STAMP)
 # the site must build with no warning: no broken link, no missing reference, no docstring
 # that does not parse (mkdocs.yml sets strict; built into a scratch directory)
 docs-check: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet --site-dir .cache/site-check
+	$(BIN)/mkdocs build --strict --quiet --site-dir $(SITE_CHECK)
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -r benchmarks/requirements.txt

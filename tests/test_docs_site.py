@@ -5,7 +5,7 @@
 * Every notebook is listed in the site's navigation and committed with its outputs (the
   outputs are what GitHub and the site show; ``make test`` re-executes the notebooks with
   nbmake).
-* The site is built with ``mkdocs build --strict`` and opened in headless Chromium: the home
+* The site, built with ``mkdocs build --strict``, is opened in headless Chromium: the home
   page and a tutorial must show their graph pictures at a non-zero size, log no console error
   and load nothing from outside the site. Screenshots go to ``$ARTIFACTS_DIR`` (default: the
   test's temporary directory). Without Chromium or Playwright the test is skipped, except
@@ -108,7 +108,12 @@ def _require(condition: bool, reason: str) -> None:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site, built with --strict into a temporary directory."""
+    """The site built with --strict: ``$DOCS_SITE_DIR`` if set (``make test`` builds it just
+    before the tests, in its docs-check step), else a fresh build in a temporary directory."""
+    built = os.environ.get("DOCS_SITE_DIR")
+    if built:
+        assert (Path(built) / "index.html").is_file(), f"DOCS_SITE_DIR={built} holds no site"
+        return Path(built)
     _require(_has_module("mkdocs"), "mkdocs is missing (the docs extra)")
     out = tmp_path_factory.mktemp("site")
     result = subprocess.run(

@@ -34,7 +34,7 @@ from autograd_core.cli import build_parser
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 CLI_HELP = re.compile(r"^<!-- cli-help(?:: (?P<command>[a-z]+))? -->$", re.MULTILINE)
-HELP_WIDTH = 88  # columns of the --help texts on the page
+HELP_WIDTH = 76  # columns of the --help texts: the width of the page's text column
 OP_TABLE = "<!-- op-table -->"
 # How the ops without a method or an ag. function are written in a program.
 SPELLINGS = {
