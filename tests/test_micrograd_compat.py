@@ -202,9 +202,7 @@ for k in range(steps):
 def demo(steps: int, *, ours: bool) -> dict[str, Any]:
     np = pytest.importorskip("numpy")  # numpy is in the dev extra; the demo is numpy code
     X, y = data.make_moons(100, noise=0.1, seed=1337)
-    return run(
-        DEMO, ours=ours, moons_X=np.array(X), moons_y=np.array(y), steps=steps, time=time
-    )
+    return run(DEMO, ours=ours, moons_X=np.array(X), moons_y=np.array(y), steps=steps, time=time)
 
 
 def test_micrograds_demo_loop_gives_micrograds_losses_and_weights() -> None:
@@ -601,7 +599,7 @@ def test_draw_dot_draws_the_lecture_picture() -> None:
 
 
 def test_draw_dot_escapes_labels_and_shows_control_characters() -> None:
-    x = Value(1.0, label="{a|b} <c> \"d\" \x1b[31m")
+    x = Value(1.0, label='{a|b} <c> "d" \x1b[31m')
     source = draw_dot(x * 2).source
     assert "\x1b" not in source
     svg = draw_dot(x * 2).pipe(format="svg").decode()

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from autograd_core import _nodes, ops
 from autograd_core import engine as _engine
@@ -75,7 +75,7 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
             partials = rule(out, x, y) if _grad_enabled() else None
         except (ArithmeticError, ValueError) as exc:
             raise _nodes.domain_error(op, (a, b), exc) from None
-        return _nodes.node(Value, op, out, (a, b), partials)
+        return cast(Value, _nodes.node(Value, op, out, (a, b), partials))
 
     method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
     return method
@@ -88,7 +88,7 @@ def _unary(op: Op) -> Callable[..., Value]:
 
     def method(self: Value, *args: Any, **kwargs: Any) -> Value:
         if plain and not args and not kwargs:
-            return _nodes.apply_unary(op, self)  # builds a node of type(self)
+            return cast(Value, _nodes.apply_unary(op, self))  # a node of type(self)
         return _adopt(inherited(self, *args, **kwargs))
 
     method.__name__ = method.__qualname__ = op.name
@@ -218,19 +218,19 @@ class Value(_engine.Value):
     _pow_values = _binary(ops.POW)
 
     def __neg__(self) -> Value:
-        return _nodes.apply_unary(ops.NEG, self)
+        return cast(Value, _nodes.apply_unary(ops.NEG, self))
 
     def __abs__(self) -> Value:
-        return _nodes.apply_unary(ops.ABS, self)
+        return cast(Value, _nodes.apply_unary(ops.ABS, self))
 
     def __pow__(self, other: Any) -> Value:
         if isinstance(other, _engine.Value):
             return self._pow_values(other)
         exponent = _nodes.lift_number(other)
         if exponent is None:
-            return NotImplemented  # type: ignore[no-any-return]
+            return NotImplemented
         # x ** 2 is one node with its exponent bound, micrograd's '**2'
-        return _nodes.apply_unary(ops.POW_CONST.bind(exponent), self)
+        return cast(Value, _nodes.apply_unary(ops.POW_CONST.bind(exponent), self))
 
     # -- the chain rule -------------------------------------------------------------------
 
@@ -318,10 +318,10 @@ def _backward_by_steps(root: Value, order: list[_engine.Value], gradient: float)
             step()
 
 
-def _adopt(node: Any) -> Any:
+def _adopt(node: Any) -> Value:
     """A node of this class with the same fields as ``node`` (made by an inherited method)."""
     if type(node) is Value or not isinstance(node, _engine.Value):
-        return node
+        return cast(Value, node)
     twin = _new(Value)
     for slot in _engine.Value.__slots__:
         if slot != "__weakref__":

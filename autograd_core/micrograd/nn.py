@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from autograd_core import _nodes
 from autograd_core._checks import flag, integer
@@ -90,7 +90,7 @@ class Neuron(Module):
         if out is not None:
             return out[0]
         act: Value = sum((wi * xi for wi, xi in zip(self.w, _inputs(x, len(self.w)))), self.b)
-        return act.relu() if self.nonlin else act
+        return cast(Value, act.relu()) if self.nonlin else act
 
     def parameters(self) -> list[Value]:
         """The weights, then the bias.
@@ -100,7 +100,7 @@ class Neuron(Module):
             >>> len(Neuron(3).parameters())
             4
         """
-        return self.w + [self.b]
+        return [*self.w, self.b]
 
     def __repr__(self) -> str:
         return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
@@ -214,4 +214,4 @@ def _forward(neurons: list[Neuron], x: Any) -> list[Value] | None:
         return None
     xs = _inputs(x, len(neurons[0].w))
     rows = _nodes.dense(Value, [n.w for n in neurons], [n.b for n in neurons], [xs], None, nonlin)
-    return None if rows is None else rows[0]
+    return None if rows is None else cast(list[Value], rows[0])
