@@ -612,3 +612,12 @@ def test_op_text_names_every_op_of_the_table() -> None:
     assert op_text(x.leaky_relu()) == "leaky_relu" and op_text(x**0.5) == "**0.5"
     assert op_text(ag.sum([x, x])) == "Σ" and op_text(ag.dot([x], [x])) == "Σ w·x + b"
     assert Neuron(2, nonlin=False)([1.0, 2.0])._op == "Σ w·x + b"  # one node per neuron
+
+
+def test_fit_trains_a_micrograd_model() -> None:
+    # the library's training loop takes micrograd's MLP as it is (callable, parameters())
+    random.seed(1337)
+    model = MLP(2, [8, 1])
+    X, y = data.make_moons(40, noise=0.1, seed=1)
+    history = ag.training.fit(model, X, y, loss="hinge", lr=0.5, epochs=30, progress=False)
+    assert history.loss[-1] < history.loss[0] and history.accuracy[-1] >= 0.8
