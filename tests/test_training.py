@@ -9,6 +9,7 @@ import importlib.util
 import io
 import math
 import random
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -441,6 +442,28 @@ def test_first_steps_match_micrograds_own_demo_code() -> None:
 
 def test_the_package_exposes_the_training_modules() -> None:
     assert ag.nn is nn and ag.training is training and ag.losses is losses and ag.data is data
+
+
+def test_ag_plot_is_an_attribute_imported_on_first_use() -> None:
+    # in a fresh interpreter: `import autograd_core` loads no matplotlib; `ag.plot` does
+    script = (
+        "import sys, autograd_core as ag\n"
+        "assert 'matplotlib' not in sys.modules and 'autograd_core.plot' not in sys.modules\n"
+        "assert 'plot' in dir(ag)\n"
+        "assert callable(ag.plot.plot_history) and callable(ag.plot.plot_decision_boundary)\n"
+        "assert 'matplotlib' in sys.modules\n"
+        "import autograd_core.plot\n"
+        "assert ag.plot is autograd_core.plot\n"
+        "try:\n"
+        "    ag.plott\n"
+        "except AttributeError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "module 'autograd_core' has no attribute 'plott'\n"
 
 
 def test_fit_pauses_the_collector_only_during_a_step_and_restores_it() -> None:
