@@ -23,7 +23,6 @@ import pytest
 import autograd_core as ag
 from autograd_core import data, ops
 from autograd_core.micrograd import MLP, Layer, Module, Neuron, Value, draw_dot, trace
-from autograd_core.micrograd import engine as micrograd_engine
 from autograd_core.micrograd.engine import op_text
 from tests.conftest import require_torch
 
@@ -467,17 +466,39 @@ def test_a_node_made_by_hand_with_its_own_backward_closure() -> None:
         return out
 
     x = Value(2.0, label="x")
-    y = cube(x * 1.5) + x  # 3x**3·... : d/dx (1.5x)**3 + x = 3·1.5³·x² + 1
-    assert y._prev and cube(x)._op == "cube" and cube(x)._prev == {x}
+    x.grad = 0.25  # reading the closure's derivatives leaves every gradient as it was
+    c = cube(x * 1.5)
+    assert x.grad == 0.25 and c.grad == 0.0 and c.parents[0].grad == 0.0
+    x.grad = 0.0
+    assert c._op == "cube" and c._prev == {c.parents[0]} and c.partials == (3 * 3.0**2,)
+    y = c + x  # d/dx (1.5x)³ + x = 3·1.5³·x² + 1
     y.backward()
-    assert x.grad == pytest.approx(3 * 1.5**3 * 4 + 1)
+    expected = 3 * 1.5**3 * 4 + 1
+    assert x.grad == pytest.approx(expected)
     y.backward()  # leaves accumulate; the nodes in between are recomputed, not re-added
-    assert x.grad == pytest.approx(2 * (3 * 1.5**3 * 4 + 1))
-    # a graph without hand-written nodes takes the engine's path, even while some exist
-    assert micrograd_engine._hand_written
-    z = x * x
-    z.backward()
-    assert x.grad == pytest.approx(2 * (3 * 1.5**3 * 4 + 1) + 4.0)
+    assert x.grad == pytest.approx(2 * expected)
+    # the library's own picture draws it, its _op as the symbol
+    svg = ag.viz.to_svg(y)
+    ET.fromstring(svg)
+    assert ">cube<" in svg or "cube(" in svg
+    # stepping by hand calls the closure itself, as in micrograd
+    c.parents[0].grad = 0.0
+    c.grad = 1.0
+    c._backward()
+    assert c.parents[0].grad == pytest.approx(27.0)
+    # the op cannot be recomputed by the library: it says so
+    with pytest.raises(TypeError, match="cube: an op made by hand"):
+        c.op.forward(3.0)
+
+
+def test_a_node_made_by_hand_without_a_closure_passes_no_gradient() -> None:
+    a, b = Value(2.0), Value(3.0)
+    c = Value(a.data * b.data, (a, b), "*")  # micrograd's _backward is `lambda: None`
+    (c * 2).backward()
+    assert (a.grad, b.grad) == (0.0, 0.0) and c.grad == 2.0
+    assert c._op == "*" and c._prev == {a, b}
+    d = Value(4.0, (a, a))  # children once each, like micrograd's set
+    assert d.parents == (a,) and d._op == "" and d.op is not None
 
 
 def test_every_operator_and_method_returns_a_node_of_the_shim() -> None:

@@ -13,18 +13,23 @@ This ``Value`` is an ``autograd_core.Value`` that also speaks micrograd's dialec
 * operators and ``relu``/``tanh``/``exp`` return this class, so a whole graph speaks it.
 
 micrograd's way of adding an operation works too: make the node with
-``Value(result, (self,), 'name')`` and assign its closure to ``out._backward``; ``backward()``
-then calls the hand-written closures in topological order, as micrograd does. Graphs without
-such nodes (all the usual ones) take the engine's faster path.
+``Value(result, (self,), 'name')`` and assign its closure to ``out._backward``. The closure is
+run once, right then, with ``out.grad = 1`` and the inputs' gradients at 0 (and everything put
+back afterwards): what it adds to each input's ``grad`` is that input's local derivative, which
+the node stores like any other. (A chain-rule closure is linear in ``out.grad``, so this is
+exact.) The hand-made node is then an ordinary node of the graph: ``backward`` is the
+engine's, and the library's pictures draw it with its ``_op`` as the symbol. Until a closure
+is assigned, a hand-made node passes no gradient, as in micrograd.
 
-Two differences from micrograd, both fixes: calling ``backward()`` twice on one graph gives the
-leaves exactly twice the gradient (micrograd also re-adds into the intermediate nodes, which
-gives wrong numbers), and ``data`` must be a finite real number (stored as a float).
+Three differences from micrograd. Local derivatives are taken when a node is made (micrograd's
+closures read ``.data`` when ``backward`` runs), as everywhere in the library; calling
+``backward()`` twice on one graph gives the leaves exactly twice the gradient (micrograd also
+re-adds into the intermediate nodes, which gives wrong numbers); and ``data`` must be a finite
+real number (stored as a float).
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
@@ -48,9 +53,9 @@ _OP_TEXT = {
     "affine": ops.AFFINE.symbol,
 }
 
-# Nodes whose ``_backward`` was assigned by hand. While none is alive (the usual case),
-# ``backward`` is the engine's and never has to look for them.
-_hand_written: weakref.WeakSet[_engine.Value] = weakref.WeakSet()
+# The ops of hand-made nodes (``Value(x, (a,), 'cube')``), by their ``_op`` text. They are not
+# in the op table: their forward is the user's code, and their rule is the user's closure.
+_hand_made_ops: dict[str, _HandMadeOp] = {}
 
 _grad_enabled = _nodes.grad_enabled
 _new = object.__new__
@@ -125,16 +130,21 @@ class Value(_engine.Value):
         super().__init__(data, label=label)
         if isinstance(_children, _engine.Value):
             raise TypeError("Value: _children must be a tuple of Values, got a single Value")
-        children = tuple(_children)
+        children = tuple(dict.fromkeys(_children))  # distinct, in order: micrograd's set
         for child in children:
             if not isinstance(child, _engine.Value):
                 raise TypeError(
                     f"Value: _children must be Values, got {type(child).__name__} {child!r}"
                 )
+        if not isinstance(_op, str):
+            raise TypeError(f"Value: _op must be a str, got {type(_op).__name__} {_op!r}")
         if children:
-            # A node made by hand: its gradient rule is the closure assigned to _backward.
+            # A node made by hand: no gradient flows through it until a closure is assigned
+            # to its _backward (micrograd's default `lambda: None`).
+            self.op = _hand_made_op(_op)
             self.parents = children
-        if _op:
+            self.partials = (0.0,) * len(children)
+        elif _op:
             self._op = _op
 
     def __repr__(self) -> str:
@@ -178,7 +188,8 @@ class Value(_engine.Value):
     def _backward(self) -> Callable[[], None]:
         """This node's step of the chain rule: add ``∂self/∂input · self.grad`` to each input.
 
-        Assign a closure to replace it for a node made by hand, as micrograd does.
+        Assign a closure to give a node made by hand its rule, as micrograd does; the local
+        derivatives are read off the closure then (see the module docs).
 
         Example:
             >>> from autograd_core.micrograd import Value
@@ -198,8 +209,8 @@ class Value(_engine.Value):
     def _backward(self, fn: Callable[[], None]) -> None:
         if not callable(fn):
             raise TypeError(f"Value: _backward must be callable, got {type(fn).__name__}")
+        self.partials = _partials_of(self, fn)
         self._backward_fn = fn
-        _hand_written.add(self)
 
     def _chain_rule_step(self) -> None:
         _step(self)
@@ -232,30 +243,6 @@ class Value(_engine.Value):
         # x ** 2 is one node with its exponent bound, micrograd's '**2'
         return cast(Value, _nodes.apply_unary(ops.POW_CONST.bind(exponent), self))
 
-    # -- the chain rule -------------------------------------------------------------------
-
-    def backward(self, gradient: float = 1.0) -> None:
-        """Compute ``d(self)/d(node)`` for every node of the graph that produced ``self``.
-
-        Leaves (inputs, parameters) accumulate across calls; reset them with ``zero_grad``.
-
-        Args:
-            gradient: The seed ``d(loss)/d(self)``; 1.0 when ``self`` is the loss.
-
-        Example:
-            >>> from autograd_core.micrograd import Value
-            >>> a = Value(3.0)
-            >>> (a * a + a).backward()
-            >>> a.grad
-            7.0
-        """
-        if _hand_written:
-            order = _engine.topological_order(self)
-            if any(node in _hand_written for node in order):
-                _backward_by_steps(self, order, gradient)
-                return
-        super().backward(gradient)
-
 
 # The rows of the op table that are methods (relu, tanh, exp, log, ...), returning this class.
 for _op_row in ops.methods():
@@ -280,6 +267,8 @@ def op_text(node: _engine.Value) -> str:
     if op is None:
         return ""
     row = op.base
+    if isinstance(row, _HandMadeOp):
+        return row.text
     if row is ops.POW_CONST:
         exponent = float(op.params[0])
         return "**" + (str(int(exponent)) if exponent.is_integer() else repr(exponent))
@@ -296,26 +285,59 @@ def _step(node: _engine.Value) -> None:
         parent.grad += local * g
 
 
-def _backward_by_steps(root: Value, order: list[_engine.Value], gradient: float) -> None:
-    """micrograd's backward: each node's ``_backward`` in reverse topological order.
+def _partials_of(node: _engine.Value, fn: Callable[[], None]) -> tuple[float, ...]:
+    """The local derivatives a hand-written ``_backward`` closure applies, one per input.
 
-    Used when a node of the graph has a hand-written ``_backward``. Intermediate nodes are
-    reset first, as in the engine's backward, so a second call doubles only the leaves.
+    The closure is called once with ``node.grad = 1`` and every input's ``grad`` at 0: what it
+    adds to an input is ``∂node/∂input``. All gradients are put back afterwards.
     """
-    seed = _nodes.as_float(gradient, "backward: gradient")
-    if not root.parents:
-        root.grad += seed
-        return
-    for node in order:
-        if node.parents:
-            node.grad = 0.0
-    root.grad = seed
-    for node in reversed(order):
-        step = getattr(node, "_backward", None)
-        if step is None:  # an autograd_core node that is not of this class
-            _step(node)
-        else:
-            step()
+    parents = node.parents
+    saved = [p.grad for p in parents], node.grad
+    try:
+        for p in parents:
+            p.grad = 0.0
+        node.grad = 1.0
+        fn()
+        partials = tuple(_nodes.as_float(p.grad, "Value._backward") for p in parents)
+    finally:
+        for p, grad in zip(parents, saved[0]):
+            p.grad = grad
+        node.grad = saved[1]
+    return partials
+
+
+class _HandMadeOp(Op):
+    """The op of a node made by hand, micrograd style: named and drawn by its ``_op`` text.
+
+    It is not in the op table: its forward is the user's code and its local derivatives are
+    numbers read off the node's closure, so there is nothing to recompute them with.
+    """
+
+    __slots__ = ("text",)  # the ``_op`` text the node was made with ('' when none was given)
+
+    text: str
+
+    def __init__(self, text: str) -> None:
+        name = text or "hand-made"
+
+        def unavailable(*args: Any) -> Any:
+            raise TypeError(
+                f"{name}: an op made by hand (micrograd style) has no forward function or "
+                "partials rule in the op table; only its node's numbers are known"
+            )
+
+        super().__init__(name, unavailable, unavailable, arity=None, symbol=name)
+        self.text = text
+
+
+def _hand_made_op(text: str) -> Op:
+    """The op of hand-made nodes with this ``_op`` text (shared by all of them)."""
+    op = _hand_made_ops.get(text)
+    if op is None:
+        op = _HandMadeOp(text)
+        if len(_hand_made_ops) < 256:
+            _hand_made_ops[text] = op
+    return op
 
 
 def _adopt(node: Any) -> Value:
