@@ -352,7 +352,9 @@ def test_a_negative_base_to_a_value_exponent_has_a_value_and_a_nan_exponent_grad
     base, n = Value(-2.0, label="base"), Value(3.0, label="n")
     y = base**n
     assert y.data == -8.0
-    with pytest.warns(RuntimeWarning, match=r"leaf 'n' is nan.*pow\(base=-2\.0.*∂out/∂exponent is nan"):
+    with pytest.warns(
+        RuntimeWarning, match=r"leaf 'n' is nan.*pow\(base=-2\.0.*∂out/∂exponent is nan"
+    ):
         y.backward()
     assert base.grad == 12.0 and math.isnan(n.grad)
 
