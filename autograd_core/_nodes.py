@@ -121,6 +121,9 @@ def leaf(cls: type[Value], x: float) -> Value:
 def binary_operator(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
     """``__mul__`` (or ``__rmul__``, with ``reflected``) for a two-input row of the table."""
     forward, rule = op.forward, op.partials
+    # Whether a node can tell the backward walk its interior parents now; for a row whose
+    # derivatives may be infinite the walk must look at each node (see engine._inner_parents).
+    known = op.finite_partials
 
     def method(self: Value, other: Any) -> Value:
         cls = VALUE  # the Value class (a global: cheaper than type(self), 3% of a node)
@@ -151,7 +154,7 @@ def binary_operator(op: Op, reflected: bool = False) -> Callable[[Value, Any], V
             n.parents = parents = (a, b)
             n.partials = partials
             # the parents the backward walk follows: both, when both are interior nodes
-            n.inner = parents if a.parents and b.parents else None
+            n.inner = parents if known and a.parents and b.parents else None
         return n
 
     method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
@@ -164,6 +167,7 @@ def unary_method(op: Op) -> Callable[..., Value]:
     if op.param_names:
         return _parametrized_method(op)
     forward, rule = op.forward, op.partials
+    known = op.finite_partials  # see binary_operator
 
     def method(self: Value) -> Value:
         x = self.data
@@ -186,7 +190,7 @@ def unary_method(op: Op) -> Callable[..., Value]:
             n.op = op
             n.parents = parents = (self,)
             n.partials = partials
-            n.inner = parents if self.parents else EMPTY
+            n.inner = (parents if self.parents else EMPTY) if known else None
         return n
 
     method.__name__ = method.__qualname__ = op.name

@@ -314,7 +314,13 @@ class Value:
             self.grad = seed
             for node in reversed(order):
                 g = node.grad
-                if g - g or not g:  # zero, infinite or NaN: PyTorch's rules, see _hand_down
+                if not g:
+                    # Nothing to hand down, unless a local derivative is infinite or NaN
+                    # (0·inf is NaN): the walk left ``inner`` unset on exactly those nodes.
+                    if node.inner is None:
+                        suspect = _hand_down(node, g) or suspect
+                    continue
+                if g - g:  # infinite or NaN: PyTorch's rules, see _hand_down
                     suspect = _hand_down(node, g) or suspect
                     continue
                 for parent, local in zip(node.parents, node.partials):

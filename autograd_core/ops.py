@@ -99,6 +99,8 @@ class Op:
         selects: For ops whose backward PyTorch writes as a selection (relu, the zero
             exponent of pow): ``selects(*xs, *params)`` says, per input, when its edge passes
             nothing at all, not even ``0 × inf``. ``None``: every edge multiplies.
+        finite_partials: The rule never returns an infinite or NaN derivative for inputs
+            where the forward is finite (mul, tanh, ...), so ``backward`` need not look.
 
     Example:
         >>> from autograd_core.ops import Op
@@ -124,6 +126,7 @@ class Op:
         "function",
         "activation",
         "selects",
+        "finite_partials",
     )
 
     def __init__(
@@ -143,6 +146,7 @@ class Op:
         function: bool = False,
         activation: bool = False,
         selects: Callable[..., tuple[bool, ...]] | None = None,
+        finite_partials: bool = False,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -164,6 +168,7 @@ class Op:
         self.function = function
         self.activation = activation
         self.selects = selects
+        self.finite_partials = finite_partials
 
     def __repr__(self) -> str:
         return f"<op {self.describe()}>"
@@ -554,11 +559,18 @@ def _affine_partials(out: Any, *operands: Any) -> tuple[Any, ...]:
 # The table. One row per op; everything else (Value's methods, ag's functions, the formula
 # language, nn's activations, the pictures, the gradient tests) is read off these rows.
 
-ADD = register_op("add", operator.add, lambda out, a, b: _ONE_ONE, arity=2, symbol="+")
-SUB = register_op("sub", operator.sub, lambda out, a, b: _ONE_MINUS_ONE, arity=2, symbol="−")
-MUL = register_op("mul", operator.mul, lambda out, a, b: (b, a), arity=2, symbol="×")
+ADD = register_op(
+    "add", operator.add, lambda out, a, b: _ONE_ONE, arity=2, symbol="+", finite_partials=True
+)
+SUB = register_op(
+    "sub", operator.sub, lambda out, a, b: _ONE_MINUS_ONE, arity=2, symbol="−",
+    finite_partials=True,
+)  # fmt: skip
+MUL = register_op(
+    "mul", operator.mul, lambda out, a, b: (b, a), arity=2, symbol="×", finite_partials=True
+)
 DIV = register_op("div", _div, lambda out, a, b: (1.0 / b, -out / b), arity=2, symbol="÷")
-NEG = register_op("neg", operator.neg, lambda out, x: _MINUS_ONE, symbol="−")
+NEG = register_op("neg", operator.neg, lambda out, x: _MINUS_ONE, symbol="−", finite_partials=True)
 POW = register_op(
     "pow", _pow, _pow_partials, arity=2, symbol="**", argnames=("base", "exponent"),
     selects=lambda x, y: (y == 0.0, x == 0.0 and y >= 0.0),
@@ -568,11 +580,11 @@ POW_CONST = register_op(
     argnames=("base",), selects=lambda x, c: (c == 0.0,),
 )  # fmt: skip
 ABS = register_op(
-    "abs", _abs, _abs_partials, symbol="abs", method=True, function=True,
+    "abs", _abs, _abs_partials, symbol="abs", method=True, function=True, finite_partials=True,
     doc="|x|; its derivative at 0 is 0, as in PyTorch.", example=("-2.5", "2.5"),
 )  # fmt: skip
 EXP = register_op(
-    "exp", _exp, lambda out, x: (out,), method=True, function=True,
+    "exp", _exp, lambda out, x: (out,), method=True, function=True, finite_partials=True,
     doc="e ** x; ``OverflowError`` above x = 709.78.", example=("0.0", "1.0"),
 )  # fmt: skip
 LOG = register_op(
@@ -584,37 +596,39 @@ SQRT = register_op(
     doc="Square root; ``ValueError`` for x < 0.", example=("9.0", "3.0"),
 )  # fmt: skip
 RELU = register_op(
-    "relu", _relu, lambda out, x: _ONE if data(x) > 0.0 else _ZERO, method=True,
+    "relu", _relu, lambda out, x: _ONE if data(x) > 0.0 else _ZERO, method=True, finite_partials=True,
     function=True, activation=True, example=("-2.0", "0.0"), selects=lambda x: (x <= 0.0,),
     doc="max(0, x); its derivative at 0 is 0, as in PyTorch.",
 )  # fmt: skip
 TANH = register_op(
-    "tanh", math.tanh, lambda out, x: (1.0 - out * out,), method=True, function=True,
+    "tanh", math.tanh, lambda out, x: (1.0 - out * out,), method=True, function=True, finite_partials=True,
     activation=True, doc="Hyperbolic tangent.", example=("0.0", "0.0"),
 )  # fmt: skip
 SIGMOID = register_op(
-    "sigmoid", _sigmoid, lambda out, x: (out * (1.0 - out),), symbol="σ", method=True,
+    "sigmoid", _sigmoid, lambda out, x: (out * (1.0 - out),), symbol="σ", method=True, finite_partials=True,
     function=True, activation=True, example=("0.0", "0.5"),
     doc="Logistic function 1 / (1 + e**-x), computed without overflow for any finite x.",
 )  # fmt: skip
 LEAKY_RELU = register_op(
-    "leaky_relu", _leaky_relu, _leaky_relu_partials, params=("negative_slope",),
+    "leaky_relu", _leaky_relu, _leaky_relu_partials, params=("negative_slope",), finite_partials=True,
     defaults=(0.01,), method=True, function=True, activation=True, example=("-2.0", "-0.02"),
     doc="x for x > 0, ``negative_slope * x`` otherwise (slope 0.01 unless given).",
 )  # fmt: skip
 SIN = register_op(
-    "sin", math.sin, lambda out, x: (cos(x),), method=True, function=True,
+    "sin", math.sin, lambda out, x: (cos(x),), method=True, function=True, finite_partials=True,
     doc="Sine (radians).", example=("0.0", "0.0"),
 )  # fmt: skip
 COS = register_op(
-    "cos", math.cos, lambda out, x: (-sin(x),), method=True, function=True,
+    "cos", math.cos, lambda out, x: (-sin(x),), method=True, function=True, finite_partials=True,
     doc="Cosine (radians).", example=("0.0", "1.0"),
 )  # fmt: skip
-SUM = register_op("sum", _sum_forward, _sum_partials, arity=None, symbol="Σ")
-DOT = register_op("dot", _dot_forward, _dot_partials, arity=None, symbol="Σ w·x + b")
+SUM = register_op("sum", _sum_forward, _sum_partials, arity=None, symbol="Σ", finite_partials=True)
+DOT = register_op(
+    "dot", _dot_forward, _dot_partials, arity=None, symbol="Σ w·x + b", finite_partials=True
+)
 AFFINE = register_op(
     "affine", _affine_forward, _affine_partials, arity=None, symbol="Σ w·x + b",
-    params=("constants", "bias"),
+    params=("constants", "bias"), finite_partials=True,
 )  # fmt: skip
 """``b + Σ wᵢ·cᵢ`` with Value weights (and bias) and constants ``cᵢ`` bound as parameters: the
 first layer of a network, whose inputs are data, not nodes."""
