@@ -596,23 +596,27 @@ SQRT = register_op(
     doc="Square root; ``ValueError`` for x < 0.", example=("9.0", "3.0"),
 )  # fmt: skip
 RELU = register_op(
-    "relu", _relu, lambda out, x: _ONE if data(x) > 0.0 else _ZERO, method=True, finite_partials=True,
+    "relu", _relu, lambda out, x: _ONE if data(x) > 0.0 else _ZERO, method=True,
     function=True, activation=True, example=("-2.0", "0.0"), selects=lambda x: (x <= 0.0,),
     doc="max(0, x); its derivative at 0 is 0, as in PyTorch.",
+    finite_partials=True,
 )  # fmt: skip
 TANH = register_op(
-    "tanh", math.tanh, lambda out, x: (1.0 - out * out,), method=True, function=True, finite_partials=True,
+    "tanh", math.tanh, lambda out, x: (1.0 - out * out,), method=True, function=True,
     activation=True, doc="Hyperbolic tangent.", example=("0.0", "0.0"),
+    finite_partials=True,
 )  # fmt: skip
 SIGMOID = register_op(
-    "sigmoid", _sigmoid, lambda out, x: (out * (1.0 - out),), symbol="σ", method=True, finite_partials=True,
+    "sigmoid", _sigmoid, lambda out, x: (out * (1.0 - out),), symbol="σ", method=True,
     function=True, activation=True, example=("0.0", "0.5"),
     doc="Logistic function 1 / (1 + e**-x), computed without overflow for any finite x.",
+    finite_partials=True,
 )  # fmt: skip
 LEAKY_RELU = register_op(
-    "leaky_relu", _leaky_relu, _leaky_relu_partials, params=("negative_slope",), finite_partials=True,
+    "leaky_relu", _leaky_relu, _leaky_relu_partials, params=("negative_slope",),
     defaults=(0.01,), method=True, function=True, activation=True, example=("-2.0", "-0.02"),
     doc="x for x > 0, ``negative_slope * x`` otherwise (slope 0.01 unless given).",
+    finite_partials=True,
 )  # fmt: skip
 SIN = register_op(
     "sin", math.sin, lambda out, x: (cos(x),), method=True, function=True, finite_partials=True,
