@@ -20,6 +20,7 @@ with callgrind), and building nodes is most of the time of a forward pass.
 from __future__ import annotations
 
 import contextvars
+import gc
 import math
 import numbers
 import operator
@@ -37,6 +38,7 @@ _GRAD_ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 grad_enabled = _GRAD_ENABLED.get
 _new = object.__new__
+_gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
 EMPTY: tuple[()] = ()
 
 
@@ -375,6 +377,26 @@ def dense(
     """
     if not grad_enabled():
         return None
+    # A layer on a batch allocates thousands of nodes in one go, with no reference cycle among
+    # them; with the cyclic collector on, those allocations alone set off collections that
+    # scan the growing graph (a tenth of a moons step). Paused for the layer, as in backward.
+    collecting = _gc_isenabled()
+    _gc_disable()
+    try:
+        return _dense(cls, weights, biases, batch, activation, relu)
+    finally:
+        if collecting:
+            _gc_enable()
+
+
+def _dense(
+    cls: type[Value],
+    weights: Sequence[Sequence[Value]],
+    biases: Sequence[Value],
+    batch: Sequence[Sequence[Any]],
+    activation: Callable[[Value], Value] | None,
+    relu: bool,
+) -> list[list[Value]] | None:
     mul = operator.mul
     n_in = len(weights[0]) if weights else 0
     if any(len(ws) != n_in for ws in weights):
