@@ -257,8 +257,11 @@ def save(model: Model, path: str | os.PathLike[str], metadata: Mapping[str, Any]
 _IN_PROGRESS: set[str] = set()
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
+def _write_atomically(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (UTF-8) or bytes to ``path`` through a temporary file and an atomic rename.
+
+    Also used by :mod:`autograd_core.viz` for pictures.
+    """
     target = _real_target(path)
     _remove_stale_temporaries(target)
     try:
@@ -287,8 +290,8 @@ def _write_atomically(path: Path, text: str) -> None:
     key = os.path.abspath(tmp)
     _IN_PROGRESS.add(key)
     try:
-        with open(tmp, "x", encoding="utf-8", opener=create) as f:
-            f.write(text)
+        with open(tmp, "xb", opener=create) as f:
+            f.write(text.encode("utf-8") if isinstance(text, str) else text)
             f.flush()
             os.fsync(f.fileno())  # the bytes reach the disk before the name points at them
         os.replace(tmp, target)

@@ -689,7 +689,6 @@ def _short_name(name: str) -> str:
     return ".".join(parts)
 
 
-
 def _check_size(n: Any, owner: str, what: str) -> int:
     return integer(n, what, owner, minimum=1)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import pytest
@@ -36,7 +35,7 @@ def test_the_label_shows_in_reprs_and_error_messages() -> None:
     assert "label='L1.n0.w2'" in repr(w)
     with ag.no_grad():
         w.data = -1.0
-    with pytest.raises(ValueError, match="L1.n0.w2"):
+    with pytest.raises(ValueError, match=r"L1\.n0\.w2"):
         w.log()
 
 
@@ -58,5 +57,3 @@ def test_a_loaded_model_is_labelled_like_a_new_one(tmp_path: Path) -> None:
     loaded = nn.load_model(model.save(tmp_path / "m.json"))
     assert [p.label for p in loaded.parameters()] == [p.label for p in model.parameters()]
     assert loaded.state_dict() == model.state_dict()
-
-
