@@ -20,34 +20,35 @@ weights and their gradients inside, one edge per connection between neurons) or
 
 Design choices, and why:
 
-* **Every picture is bounded.** Graphviz's layered layout grows much faster than the graph: on
-  this project's 2-core test machine a chain of 2,000 values takes about 2 s to lay out and the
-  2-16-16-1 network of the demo, drawn value by value, is a 23,000-point strip; a value that
-  feeds operations at many depths (``x + x + … + x``) is worse still: 60 terms took 15 s, 100
-  terms over a minute. So:
+* **Every picture is bounded.** Graphviz's layered layout grows much faster than the graph. A
+  value that feeds operations at many depths is the worst case: drawn with one edge per use,
+  ``x + x + … + x`` took 15 s to lay out at 60 terms and over a minute at 100. So:
 
   - at most ``max_nodes`` boxes (300 by default) and three edges per box are drawn. The output
-    side (nearest the output, breadth first) gets two thirds, the input side (where the walk
-    starts, the inputs and the first operations) one third, and one dashed ``+N more`` box stands
+    side (nearest the output, breadth first) gets two thirds, the input side (the inputs and
+    the first operations computed from them) one third, and one dashed ``+N more`` box stands
     for the middle;
-  - the graph is walked breadth first from the output and the walk stops after looking at
-    200 edges per allowed box (60,000 by default), however large the graph: 300 boxes of a
-    chain of two million operations cost as much as 300 boxes of a chain of 60,000. When the
-    walk stops early the input side is not known; the ``+N more`` box says so;
-  - a value used by more than 8 operations that sit at different depths is drawn once in full
+  - the graph is walked breadth first from the output, and the walk stops after looking at
+    100 edges per allowed box (30,000 by default), however large the graph. When it stops
+    early the input side is not known, and the ``+N more`` box says so;
+  - a value used more than 8 times by operations at more than two depths is drawn once in full
     and then as a small dashed copy beside each further use, so no long edges cross the picture
     (TensorBoard does the same with high-degree nodes);
-  - the renderer runs in its own process with a time limit (:data:`DEFAULT_TIMEOUT`, 10 s) and
-    is killed when it runs over; :class:`RenderTimeoutError` then suggests a collapsed view or a
-    smaller ``max_nodes``.
+  - the renderer runs in its own process with a time limit (:data:`DEFAULT_TIMEOUT`, 10 s) and,
+    on Linux, 4 GB of address space; past either it is stopped, and the error suggests a
+    collapsed view or a smaller ``max_nodes``.
 
-  Measured on that machine (graphviz-pure 0.2.2 / Graphviz 2.43 ``dot``): the demo's collapsed
-  picture renders in about 0.3 s; a picture at the default limit in at most about 1.5 s; ``x +
-  x + … + x`` of 3,000 terms, with its copies, in under 1 s, and with ``max_nodes=None``
-  the DOT text of 100,000 values is written in about 2 s but no renderer lays it out within the
-  limit.
+  Measured on the project's 2-core machine (shared, so a quiet one is faster; graphviz-pure
+  0.2.2 and Graphviz 2.43 ``dot``): the demo's picture (``collapse="neuron"``, 33 neurons, 308
+  edges) renders in 0.2 s and is 150-170 KB; 300 boxes of a chain render as SVG in 0.2 s, as PNG
+  in 0.4-1.6 s; ``x + x + … + x`` of 3,000 terms in 0.4 s; ``draw_graph`` of a chain of two
+  million operations takes 0.2 s. The slowest default picture found is the demo network drawn
+  value by value: its SVG takes 0.6 s, but as a PNG the 2,000 × 16,000-point strip takes 8-15 s
+  to rasterise and can run into the time limit. With ``max_nodes=None`` the DOT text of a
+  100,000-value chain takes 5 s to write (41 MB), and no renderer lays it out within the limit
+  (both had reached 1.3 GB when they were stopped).
 * **Stable output.** A box's name in the DOT text is the position of its value in the walk from
-  the output (``v0`` is the output; ``n…`` neurons, ``L…`` layers, ``op…`` operations), never
+  the output (``v0`` is the output; ``n…`` neurons, ``layer…`` layers, ``op…`` operations), never
   ``id()``; the same expression gives byte-identical DOT on every run, which makes the output
   snapshot-testable and diff-friendly.
 * **No system install needed.** Graphviz lays the picture out. The ``dot`` program is used when it
@@ -70,7 +71,7 @@ Design choices, and why:
 
 from __future__ import annotations
 
-import html
+import contextlib
 import os
 import re
 import shutil
@@ -78,7 +79,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,11 +123,14 @@ NumberFormat = str | Callable[[float], str]
 
 # Bounds, per allowed box: edges drawn, and edges the walk may look at (see the module doc).
 _EDGES_PER_BOX = 3
-_WALK_PER_BOX = 200
+_WALK_PER_BOX = 100
 # A value used more often than this, by operations at more than two depths, gets copies.
 _FANOUT = 8
 # A neuron's parameters are listed one per row up to this many; beyond, summed up.
 _FEW_PARAMETERS = 5
+# Address space the renderer may use, on Linux (a safety net under the time limit: the demo's
+# picture needs about 250 MB, a 300-box picture of an uncollapsed network about 600 MB).
+_MEMORY_LIMIT = 4 * 2**30
 
 
 class RendererNotFoundError(RuntimeError):
@@ -598,6 +602,12 @@ def render_source(
         )
     if returncode != 0:
         reason = err.decode("utf-8", "replace").strip() or f"exit status {returncode}"
+        if returncode < 0 or "memory" in reason.lower():  # killed, or out of memory
+            reason = (
+                f"{reason.splitlines()[0]} (probably out of memory: the renderer may use "
+                f"{_MEMORY_LIMIT / 2**30:g} GB; draw less with collapse='neuron' or a smaller "
+                "max_nodes)"
+            )
         raise RenderError(f"{renderer.name} could not render {fmt}: {reason}")
     return out
 
@@ -621,6 +631,13 @@ def _run(
         stderr=subprocess.PIPE,
         start_new_session=posix,
     )
+    if sys.platform == "linux" and _MEMORY_LIMIT:
+        # Set from outside, on the running child (a preexec_fn is unsafe in threaded programs);
+        # the few milliseconds before it applies are spent starting up and reading the input.
+        import resource
+
+        with contextlib.suppress(OSError, ValueError):
+            resource.prlimit(process.pid, resource.RLIMIT_AS, (_MEMORY_LIMIT, _MEMORY_LIMIT))
     try:
         out, err = process.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -714,7 +731,7 @@ class _Walk:
 # -- boxes: what stands for which values -------------------------------------------------------
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Box:
     """One box of the picture and the values it stands for.
 
@@ -732,9 +749,10 @@ class _Box:
     constants: tuple[float, ...] = ()
     sources: list[tuple[int, Any]] | None = None
     hidden: bool = False
+    index: int = -1  # position in _Drawer.boxes
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Neuron:
     """A ``dot``/``affine`` node, the activation applied to it (if any) and its parameters."""
 
@@ -789,33 +807,32 @@ class _Drawer:
 
     def build(self) -> None:
         walk = self.walk
-        nodes = walk.nodes
+        nodes, index = walk.nodes, walk.index
         neurons = self.find_neurons()
         inside = {i for n in neurons for i in (n.z, n.out)}  # values shown by a neuron box
-        # A value gets a box of its own if it is the output or an operand drawn as a box of a
-        # node outside the neuron boxes (so a parameter used only by its neuron gets none).
-        drawn = {0}
+        # Per followed node outside the neuron boxes: its operands drawn as boxes, with their
+        # local derivatives. A value gets a box of its own if it is the output or such an
+        # operand (so a parameter used only by its neuron gets none).
+        operands: dict[int, list[tuple[int, Any]]] = {}
         for i in range(walk.expanded):
-            child = nodes[i]
-            if i in inside:
-                continue
-            for parent in child.parents:
-                if not self.inlined(parent, child):
-                    drawn.add(walk.index[parent])
+            if i not in inside:
+                node = nodes[i]
+                operands[i] = [
+                    (index[p], partial)
+                    for p, partial in zip(node.parents, node.partials)
+                    if not self.inlined(p, node)
+                ]
+        drawn = {0}
+        for found in operands.values():
+            drawn.update(i for i, _ in found)
         for neuron in neurons:
             drawn.update(neuron.inputs)
         for i in sorted(drawn - inside):
-            box = _Box(f"v{i}", "value", i, value=nodes[i])
             node = nodes[i]
+            box = _Box(f"v{i}", "value", i, value=node)
             if node.parents:
-                if i < walk.expanded:
-                    box.sources = [
-                        (walk.index[p], partial)
-                        for p, partial in zip(node.parents, node.partials)
-                        if not self.inlined(p, node)
-                    ]
-                else:
-                    box.hidden = True
+                box.sources = operands.get(i)
+                box.hidden = box.sources is None  # found, but the walk stopped before it
             self.add(box, [i])
         # The constants of affine nodes (a sample's features) become data boxes, one per
         # distinct sample, known to owner by the negative numbers -1, -2, ...
@@ -834,7 +851,9 @@ class _Drawer:
                 key = (tuple(sources), neuron.activation)
                 layer = layers.get(key)
                 if layer is None:
-                    layer = _Box(f"L{neuron.out}", "layer", neuron.out, neurons=[], sources=sources)
+                    layer = _Box(
+                        f"layer{neuron.out}", "layer", neuron.out, neurons=[], sources=sources
+                    )
                     layers[key] = layer
                     self.add(layer, [])
                 assert layer.neurons is not None
@@ -845,6 +864,8 @@ class _Drawer:
                 box.sources = sources
                 self.add(box, [neuron.z, neuron.out])
         self.boxes.sort(key=lambda b: b.order)
+        for i, box in enumerate(self.boxes):
+            box.index = i
 
     def add(self, box: _Box, shows: Sequence[int]) -> None:
         self.boxes.append(box)
@@ -883,32 +904,30 @@ class _Drawer:
     def draw(self, max_nodes: int | None, legend: bool) -> GraphDrawing:
         self.build()
         boxes = self.boxes
-        # links[box]: source box -> number of edges from it; users: the same, seen from the source
-        links: dict[int, dict[int, tuple[_Box, int]]] = {}
-        users: dict[int, dict[int, tuple[_Box, int]]] = {id(b): {} for b in boxes}
+        owner = self.owner
+        # links[b]: source box -> number of edges from it into box b (one per use between value
+        # boxes, one per connection otherwise); users: the same, seen from the source.
+        links: list[dict[int, int]] = []
+        users: list[dict[int, int]] = [{} for _ in boxes]
         for box in boxes:
-            counts: dict[int, tuple[_Box, int]] = {}
-            for source, _ in self.edges_into(box):
-                counts[id(source)] = (source, counts.get(id(source), (source, 0))[1] + 1)
-            links[id(box)] = counts
-            for sid, (_, n) in counts.items():
-                users[sid][id(box)] = (box, n)
-        copied = self.copied_values(boxes, users)
+            counts: dict[int, int] = {}
+            per_use = box.kind == "value"
+            for i, _ in box.sources or ():
+                source = owner[i]
+                j = source.index
+                counts[j] = counts.get(j, 0) + 1 if per_use and source.kind == "value" else 1
+            links.append(counts)
+            for j, n in counts.items():
+                users[j][box.index] = n
+        copied = self.copied_values(users)
         if max_nodes is None:
-            kept = boxes
+            kept = list(range(len(boxes)))
         else:
-            kept = _choose(
-                self.owner[0], boxes, links, users, copied, max_nodes, self.walk.complete
-            )
-        hidden = len(boxes) - len(kept)
-        return self.write(kept, hidden, users, copied, max_nodes, legend)
+            root = owner[0].index
+            kept = _choose(root, boxes, links, users, copied, max_nodes, self.walk.complete)
+        return self.write(kept, users, copied, max_nodes, legend)
 
-    def all_sources(self, box: _Box) -> list[tuple[int, Any]]:
-        return box.sources or []
-
-    def copied_values(
-        self, boxes: list[_Box], users: dict[int, dict[int, tuple[_Box, int]]]
-    ) -> dict[int, _Box]:
+    def copied_values(self, users: list[dict[int, int]]) -> dict[int, int]:
         """Value boxes drawn once in full and as a small copy beside each further user.
 
         A value gets copies when it has more than ``_FANOUT`` uses by boxes at more than two
@@ -918,25 +937,23 @@ class _Drawer:
         the edge from the full box: the deepest one, nearest the inputs.
         """
         depth = self.walk.depth
-        copied: dict[int, _Box] = {}
-        for box in boxes:
-            if box.kind != "value":
+        boxes = self.boxes
+        copied: dict[int, int] = {}
+        for box, its_users in zip(boxes, users):
+            if box.kind != "value" or sum(its_users.values()) <= _FANOUT:
                 continue
-            its_users = [u for u, _ in users[id(box)].values()]
-            uses = sum(n for _, n in users[id(box)].values())
-            if uses <= _FANOUT or len({depth[u.order] for u in its_users}) <= 2:
-                continue
-            copied[id(box)] = max(its_users, key=lambda u: (depth[u.order], -u.order))
+            depths = {depth[boxes[u].order] for u in its_users}
+            if len(depths) > 2:
+                copied[box.index] = max(its_users, key=lambda u: (depth[boxes[u].order], -u))
         return copied
 
     # -- writing DOT -----------------------------------------------------------------------
 
     def write(
         self,
-        kept: list[_Box],
-        hidden: int,
-        users: dict[int, dict[int, tuple[_Box, int]]],
-        copied: dict[int, _Box],
+        kept: list[int],
+        users: list[dict[int, int]],
+        copied: dict[int, int],
         max_nodes: int | None,
         legend: bool,
     ) -> GraphDrawing:
@@ -952,8 +969,8 @@ class _Drawer:
             node_attr={"fontname": _FONT, "fontsize": "11"},
             edge_attr={"fontname": _FONT, "fontsize": "10", "arrowsize": "0.7", "color": _MUTED},
         )
-        shown = {id(b) for b in kept}
-        more = hidden > 0 or not self.walk.complete
+        shown = set(kept)
+        hidden = len(self.boxes) - len(kept)
         roles: set[str] = set()
         # The lines are written straight into the graph's body: the node ids are ours and every
         # label is an HTML-like label whose text went through _html, so graphviz's general
@@ -962,34 +979,35 @@ class _Drawer:
         lines = g.body
         edges: list[str] = []
         declared: set[str] = set()  # copies of shared values
-        for box in kept:
+        for box in (self.boxes[i] for i in kept):
             head = self.declare(box, lines, roles)
-            into_more = False
+            into_more = box.hidden
             for source, partial in self.edges_into(box):
-                if id(source) not in shown:
+                if source.index not in shown:
                     into_more = True
                     continue
                 tail = source.id
-                if id(source) in copied and copied[id(source)] is not box:
+                if copied.get(source.index, box.index) != box.index:
                     # a small dashed copy of the source beside this box, declared once
                     tail = f"c{source.id}_{box.id}"
                     if tail not in declared:
                         declared.add(tail)
                         lines.append(f"\t{tail} [label={self.copy_label(source)} shape=plain]\n")
                         roles.add("copy")
-                if box.kind in ("neuron", "layer"):
-                    # connections between neurons: many, so lighter, with the numbers inside
+                if box.kind == "neuron":
+                    # Connections between neurons: many, and all running towards the output,
+                    # so lighter and without arrowheads (which also keeps the SVG small).
                     edges.append(f'\t{tail} -> {head} [color="{_CONNECTION}" arrowhead=none]\n')
                 else:
                     edges.append(self.edge(tail, head, partial))
-            if into_more or box.hidden:
+            if into_more:
                 edges.append(f"\tmore -> {head} [style=dashed]\n")
             if box.kind == "value" and box.value is not None and box.value.parents:
                 edges.append(f"\top{box.order} -> {box.id}\n")
             # a copied value's other uses are its copies: no dashed edge from the full box
-            if id(box) not in copied and any(u not in shown for u in users[id(box)]):
+            if box.index not in copied and any(u not in shown for u in users[box.index]):
                 edges.append(f"\t{box.id} -> more [style=dashed]\n")
-        if more:
+        if hidden or not self.walk.complete:
             g.node(
                 "more",
                 label=f"<{self.more_text(hidden, max_nodes)}>",
@@ -1019,14 +1037,14 @@ class _Drawer:
         """
         edges: list[tuple[_Box, Any]] = []
         position: dict[int, int] = {}
-        for i, partial in self.all_sources(box):
+        for i, partial in box.sources or ():
             source = self.owner[i]
             if box.kind == "value" and source.kind == "value":
                 edges.append((source, partial))
-            elif id(source) in position:
-                edges[position[id(source)]] = (source, None)
+            elif source.index in position:
+                edges[position[source.index]] = (source, None)
             else:
-                position[id(source)] = len(edges)
+                position[source.index] = len(edges)
                 edges.append((source, partial))
         return edges
 
@@ -1178,7 +1196,11 @@ class _Drawer:
         parameters = [p for n in neurons for p in n.parameters]
         rows = [
             f"<B>{_html(_shorten(title))}</B>  {len(neurons)} × {_html(neurons[0].formula())}",
-            f"outputs in [{_html(self.fmt(min(outputs)))}, {_html(self.fmt(max(outputs)))}]",
+            _html(
+                f"output {self.fmt(outputs[0])}"
+                if len(outputs) == 1
+                else f"outputs in [{self.fmt(min(outputs))}, {self.fmt(max(outputs))}]"
+            ),
             self.summary_rows(parameters),
         ]
         fill, border = _NEURON
@@ -1259,40 +1281,37 @@ class _Drawer:
 # -- box orders ------------------------------------------------------------------------------
 
 
-def _breadth_first(root: _Box, sources: dict[int, list[_Box]]) -> list[_Box]:
+def _breadth_first(root: int, sources: list[list[int]]) -> Iterator[int]:
     """Boxes nearest the output first, operands in order: the output side."""
     order = [root]
-    seen = {id(root)}
-    head = 0
-    while head < len(order):
-        for s in sources[id(order[head])]:
-            if id(s) not in seen:
-                seen.add(id(s))
+    seen = {root}
+    for box in order:  # grows while it is read
+        yield box
+        for s in sources[box]:
+            if s not in seen:
+                seen.add(s)
                 order.append(s)
-        head += 1
-    return order
 
 
-def _postorder(root: _Box, sources: dict[int, list[_Box]]) -> list[_Box]:
+def _postorder(root: int, sources: list[list[int]]) -> Iterator[int]:
     """Each box after the boxes it reads, depth first in operand order: the input side first.
 
     Iterative, like the engine's walk: the first boxes are the inputs of the first operand's
-    first operand, and so on, so a prefix of this order is where the computation starts.
+    first operand, and so on, so a prefix of this order is where the computation starts. A
+    generator, so that taking a prefix costs no more than reaching it.
     """
-    order: list[_Box] = []
-    seen = {id(root)}
-    stack = [(root, iter(sources[id(root)]))]
+    seen = {root}
+    stack = [(root, iter(sources[root]))]
     while stack:
         box, pending = stack[-1]
         for s in pending:
-            if id(s) not in seen:
-                seen.add(id(s))
-                stack.append((s, iter(sources[id(s)])))
+            if s not in seen:
+                seen.add(s)
+                stack.append((s, iter(sources[s])))
                 break
         else:
             stack.pop()
-            order.append(box)
-    return order
+            yield box
 
 
 class _Selection:
@@ -1307,80 +1326,82 @@ class _Selection:
 
     def __init__(
         self,
-        links: dict[int, dict[int, tuple[_Box, int]]],
-        users: dict[int, dict[int, tuple[_Box, int]]],
-        copied: dict[int, _Box],
+        boxes: list[_Box],
+        links: list[dict[int, int]],
+        users: list[dict[int, int]],
+        copied: dict[int, int],
     ) -> None:
+        self.boxes = boxes
         self.links = links
         self.users = users
         self.copied = copied
         self.kept: set[int] = set()
         self.missing_in: dict[int, int] = {}  # kept box -> its sources not kept (+1 if hidden)
-        self.missing_out: dict[int, int] = {}  # kept box -> its users not kept
-        self.boxes = 0
-        self.edges = 0
+        self.missing_out: dict[int, int] = {}  # kept box -> its users not kept (0 if copied)
+        self.box_count = 0
+        self.edge_count = 0
 
-    def cost(self, box: _Box) -> tuple[int, int]:
-        """(boxes, edges) that adding ``box`` adds to the drawing."""
+    def cost(self, b: int) -> tuple[int, int]:
+        """(boxes, edges) that adding box ``b`` adds to the drawing."""
+        box = self.boxes[b]
+        kept, copied = self.kept, self.copied
         boxes = 1
         edges = 1 if box.kind == "value" and box.value is not None and box.value.parents else 0
         missing_in = 1 if box.hidden else 0
         freed = 0  # dashed edges of neighbours that go away
-        for sid, (source, n) in self.links[id(box)].items():
-            if sid in self.kept:
+        for s, n in self.links[b].items():
+            if s in kept:
                 edges += n
-                boxes += id(source) in self.copied and self.copied[id(source)] is not box
-                freed += self.missing_out[sid] == 1
+                boxes += copied.get(s, b) != b
+                freed += self.missing_out[s] == 1
             else:
                 missing_in += 1
         missing_out = 0
-        for uid, (user, n) in self.users[id(box)].items():
-            if uid in self.kept:
+        for u, n in self.users[b].items():
+            if u in kept:
                 edges += n
-                boxes += id(box) in self.copied and self.copied[id(box)] is not user
-                freed += self.missing_in[uid] == 1
-            elif id(box) not in self.copied:  # (a copied value has no dashed edge out)
+                boxes += copied.get(b, u) != u
+                freed += self.missing_in[u] == 1
+            elif b not in copied:  # (a copied value has no dashed edge out)
                 missing_out += 1
         return boxes, edges + (missing_in > 0) + (missing_out > 0) - freed
 
-    def add(self, box: _Box) -> None:
-        boxes, edges = self.cost(box)
-        self.boxes += boxes
-        self.edges += edges
-        self.missing_in[id(box)] = (1 if box.hidden else 0) + sum(
-            sid not in self.kept for sid in self.links[id(box)]
-        )
-        self.missing_out[id(box)] = (id(box) not in self.copied) * sum(
-            uid not in self.kept for uid in self.users[id(box)]
-        )
-        for sid in self.links[id(box)]:
-            if sid in self.kept and sid not in self.copied:
-                self.missing_out[sid] -= 1
-        for uid in self.users[id(box)]:
-            if uid in self.kept:
-                self.missing_in[uid] -= 1
-        self.kept.add(id(box))
+    def add(self, b: int) -> None:
+        boxes, edges = self.cost(b)
+        self.box_count += boxes
+        self.edge_count += edges
+        kept = self.kept
+        hidden = 1 if self.boxes[b].hidden else 0
+        self.missing_in[b] = hidden + sum(s not in kept for s in self.links[b])
+        self.missing_out[b] = 0 if b in self.copied else sum(u not in kept for u in self.users[b])
+        for s in self.links[b]:
+            if s in kept and s not in self.copied:
+                self.missing_out[s] -= 1
+        for u in self.users[b]:
+            if u in kept:
+                self.missing_in[u] -= 1
+        kept.add(b)
 
-    def fill(self, order: Iterable[_Box], max_boxes: float, max_edges: float) -> None:
+    def fill(self, order: Iterable[int], max_boxes: float, max_edges: float) -> None:
         """Add boxes in ``order`` until the next one would pass either limit."""
-        for box in order:
-            if id(box) in self.kept:
+        for b in order:
+            if b in self.kept:
                 continue
-            boxes, edges = self.cost(box)
-            if self.boxes + boxes > max_boxes or self.edges + edges > max_edges:
+            boxes, edges = self.cost(b)
+            if self.box_count + boxes > max_boxes or self.edge_count + edges > max_edges:
                 return
-            self.add(box)
+            self.add(b)
 
 
 def _choose(
-    root: _Box,
+    root: int,
     boxes: list[_Box],
-    links: dict[int, dict[int, tuple[_Box, int]]],
-    users: dict[int, dict[int, tuple[_Box, int]]],
-    copied: dict[int, _Box],
+    links: list[dict[int, int]],
+    users: list[dict[int, int]],
+    copied: dict[int, int],
     max_nodes: int,
     complete: bool,
-) -> list[_Box]:
+) -> list[int]:
     """The boxes to draw: all, if they fit; else the output side and the input side.
 
     The output is always drawn. When the walk saw the whole graph, the input side (the first
@@ -1389,18 +1410,18 @@ def _choose(
     """
     max_edges = max_nodes * _EDGES_PER_BOX
     if complete:
-        copies = sum(len(users[key]) - 1 for key in copied)
-        edges = sum(n for found in links.values() for _, n in found.values())
+        copies = sum(len(users[b]) - 1 for b in copied)
+        edges = sum(n for found in links for n in found.values())
         edges += sum(1 for b in boxes if b.kind == "value" and b.value and b.value.parents)
         if len(boxes) + copies <= max_nodes and edges <= max_edges:
-            return boxes
-    selection = _Selection(links, users, copied)
-    sources = {key: [s for s, _ in found.values()] for key, found in links.items()}
+            return list(range(len(boxes)))
+    selection = _Selection(boxes, links, users, copied)
+    sources = [list(found) for found in links]
     selection.add(root)
     if complete:
         selection.fill(_postorder(root, sources), max_nodes / 3, max_edges / 3)
     selection.fill(_breadth_first(root, sources), max_nodes, max_edges)
-    return [b for b in boxes if id(b) in selection.kept]
+    return sorted(selection.kept)
 
 
 def _split_neuron(z: Value) -> tuple[list[Value], list[Value], tuple[float, ...] | None] | None:
@@ -1519,30 +1540,46 @@ def _number_formatter(number_format: NumberFormat) -> Callable[[float], str]:
 
 # Characters that XML 1.0 forbids or that break a renderer: C0 and C1 controls, DEL, lone
 # surrogates (which cannot even be encoded as UTF-8) and the non-characters U+FDD0-U+FDEF and
-# U+xFFFE/U+xFFFF of every plane.
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
-    + "".join(chr(plane * 0x10000 + 0xFFFE) + chr(plane * 0x10000 + 0xFFFF) for plane in range(17))
-    + "]"
-)
+# U+xFFFE/U+xFFFF of every plane. They are written as Python escapes, so a label shows what
+# it holds. One str.translate does this and the HTML escaping: four times faster than a regex
+# and html.escape, which matters for a 100,000-value picture.
+_UNSAFE_CODES = [
+    *range(0x20),
+    *range(0x7F, 0xA0),
+    *range(0xD800, 0xE000),
+    *range(0xFDD0, 0xFDF0),
+    *(plane * 0x10000 + last for plane in range(17) for last in (0xFFFE, 0xFFFF)),
+]
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def _escape_char(match: re.Match[str]) -> str:
-    c = match.group()
-    code = ord(c)
-    if c in _NAMED_ESCAPES:
-        return _NAMED_ESCAPES[c]
+def _escape_code(code: int) -> str:
+    if chr(code) in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[chr(code)]
     if code < 0x100:
         return f"\\x{code:02x}"
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
+_PRINTABLE = {code: _escape_code(code) for code in _UNSAFE_CODES}
+_HTML_SAFE = {
+    **_PRINTABLE,
+    **{ord(c): f"&{name};" for c, name in (("&", "amp"), ("<", "lt"), (">", "gt"), ('"', "quot"))},
+    ord("'"): "&#x27;",
+}
+
+
 def _html(text: str) -> str:
-    """``text`` for an HTML-like label: unsafe characters as escapes, then HTML-escaped."""
-    return html.escape(_UNSAFE.sub(_escape_char, text))
+    r"""``text`` for an HTML-like label: unsafe characters as escapes, ``&<>"'`` as entities.
+
+    Example:
+        >>> from autograd_core.viz import _html
+        >>> print(_html("a<b\x00\ufffe"))
+        a&lt;b\x00\ufffe
+    """
+    return text.translate(_HTML_SAFE)
 
 
 def _shorten(text: str) -> str:
-    text = _UNSAFE.sub(_escape_char, text)
+    text = text.translate(_PRINTABLE)
     return text if len(text) <= _MAX_LABEL else text[: _MAX_LABEL - 1] + "…"

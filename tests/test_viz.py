@@ -691,4 +691,31 @@ def test_committed_readme_picture_is_the_neuron() -> None:
     texts = " ".join(t for texts in parse_svg(svg).values() for t in texts)
     for expected in ("x1", "w1", "x2", "w2", "b", "out", "tanh", "grad -1.5", "data 0.7071"):
         assert expected in texts
-    assert len(node_groups(svg)) == 10 + 5 + 1  # values, ops, legend: nothing missing
+    assert len(node_groups(svg)) == 10 + 5  # values, ops: nothing missing
+    assert ">legend<" in svg
+
+
+def test_the_legend_sits_in_the_bottom_left_corner(program: str) -> None:
+    _, y = chain(30)
+    y.backward()
+    svg = ag.viz.to_svg(y, program=program, rankdir="LR")
+    root = ET.fromstring(svg)
+    texts = [
+        (t.text or "", float(t.get("x", "0")), float(t.get("y", "0")))
+        for t in root.iter(f"{SVG}text")
+    ]
+    graph = root.find(f"{SVG}g")
+    assert graph is not None
+    legend = [t for t in texts if t[0] == "legend"]
+    assert len(legend) == 1
+    _, lx, ly = legend[0]
+    node_texts = [
+        (x, yy)
+        for g in node_groups(svg)
+        for t in g.iter(f"{SVG}text")
+        for x, yy in [(float(t.get("x", "0")), float(t.get("y", "0")))]
+    ]
+    # SVG y grows downwards: the legend is below every box, and at the left edge.
+    assert all(ly > yy for _, yy in node_texts)
+    width = float(root.get("width", "0").removesuffix("pt"))
+    assert lx < width / 4
