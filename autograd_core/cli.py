@@ -553,7 +553,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train an MLP by gradient descent (default: micrograd's demo, MLP 2-16-16-1 "
         "on 100 moons, hinge loss + 1e-4 L2, SGD with lr 1.0 -> 0.1 over 100 epochs), print "
         "the final training accuracy and write model.json, history.csv, history.png, "
-        "decision_boundary.png and graph.svg (the graph of one sample's loss) into --out.",
+        "decision_boundary.png and graph.svg (the graph of the loss of the sample the model gets "
+        "most wrong, one box per neuron; --no-graph skips it) into --out.",
         epilog="example (5 s, 95% training accuracy on three spiral arms): autograd-core train "
         "--dataset spiral --samples 150 --optimizer adam --lr 0.05 --init auto",
     )

@@ -603,10 +603,16 @@ def render_source(
     if returncode != 0:
         reason = err.decode("utf-8", "replace").strip() or f"exit status {returncode}"
         if returncode < 0 or "memory" in reason.lower():  # killed, or out of memory
+            lines = reason.splitlines()
+            line = next((t for t in lines if "memory" in t.lower()), lines[-1]).strip()
+            limit = (
+                f"{_MEMORY_LIMIT / 2**30:g} GB"
+                if _MEMORY_LIMIT >= 2**30
+                else (f"{_MEMORY_LIMIT // 2**20} MB")
+            )
             reason = (
-                f"{reason.splitlines()[0]} (probably out of memory: the renderer may use "
-                f"{_MEMORY_LIMIT / 2**30:g} GB; draw less with collapse='neuron' or a smaller "
-                "max_nodes)"
+                f"{line} (probably out of memory: the renderer may use {limit}; draw less "
+                "with collapse='neuron' or a smaller max_nodes)"
             )
         raise RenderError(f"{renderer.name} could not render {fmt}: {reason}")
     return out
@@ -969,6 +975,11 @@ class _Drawer:
             node_attr={"fontname": _FONT, "fontsize": "11"},
             edge_attr={"fontname": _FONT, "fontsize": "10", "arrowsize": "0.7", "color": _MUTED},
         )
+        if self.collapse is not None:
+            # Keep each box's inputs in operand order: the neurons of a layer then stack in
+            # their order (n0 above n1), which crossing reduction alone leaves to chance when
+            # every neuron connects to every neuron of the next layer.
+            g.graph_attr["ordering"] = "in"
         shown = set(kept)
         hidden = len(self.boxes) - len(kept)
         roles: set[str] = set()
@@ -1195,7 +1206,8 @@ class _Drawer:
         outputs = [self.walk.nodes[n.out].data for n in neurons]
         parameters = [p for n in neurons for p in n.parameters]
         rows = [
-            f"<B>{_html(_shorten(title))}</B>  {len(neurons)} × {_html(neurons[0].formula())}",
+            f"<B>{_html(_shorten(title))}</B>  {len(neurons)} neuron"
+            f"{'s' if len(neurons) > 1 else ''}: {_html(neurons[0].formula())}",
             _html(
                 f"output {self.fmt(outputs[0])}"
                 if len(outputs) == 1

@@ -153,8 +153,9 @@ def test_layer_view_has_one_box_per_layer() -> None:
     source = drawing.source
     layers = box_ids(source, "layer")
     assert len(layers) == 3
-    for title, count in (("L0", 16), ("L1", 16), ("L2", 1)):
-        assert f"<B>{title}</B>  {count} × " in source
+    assert "<B>L0</B>  16 neurons: relu(Σ w·x + b)" in source
+    assert "<B>L1</B>  16 neurons: relu(Σ w·x + b)" in source
+    assert "<B>L2</B>  1 neuron: Σ w·x + b" in source
     assert "48 parameters" in source and "272 parameters" in source and "17 parameters" in source
     links = re.findall(r"^\t(\w+) -> (\w+)", source, flags=re.MULTILINE)
     assert len([1 for t, h in links if t in layers and h in layers]) == 2
