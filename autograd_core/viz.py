@@ -348,14 +348,15 @@ def draw_graph(
     legend. Nothing is rendered until the result is displayed, piped or saved.
 
     ``collapse="neuron"`` draws each neuron as one box: a ``dot`` or ``affine`` node (``Σ w·x +
-    b``) together with the activation that is its only consumer, and its parameters (the leaves
-    among its weights, and its bias) listed inside, one row each up to four weights, summed up
-    beyond. The weights are the half of the operands of ``ag.dot(w, x, b)`` that are all leaves
-    (the first half if both are, as in ``nn``); an ``affine`` node's inputs are data, drawn as
-    one box per sample. Edges then join neurons, one per connection. ``collapse="layer"`` also
-    merges the neurons that read the same inputs through the same activation into one box.
-    Everything else (the loss, say) is drawn value by value. Neurons and layers are named by the
-    common part of their parameters' labels (``L0.n3``, ``L0``), as ``nn`` labels them.
+    b``) together with the activation that is its only consumer. Inside are rows of data and
+    grad: the weighted sum, the activation's output, and the parameters (the leaves among its
+    weights, and its bias) one each up to five, beyond that their count and range. The weights
+    are the half of the operands of ``ag.dot(w, x, b)`` that are all leaves (the first half if
+    both are, as in ``nn``); an ``affine`` node's inputs are data, drawn as one box per sample.
+    Edges then join neurons, one per connection. ``collapse="layer"`` also merges the neurons
+    that read the same inputs through the same activation into one box. Everything else (the
+    loss, say) is drawn value by value. Neurons and layers are named by the common part of
+    their parameters' labels (``L0.n3``, ``L0``), as ``nn`` labels them.
 
     Args:
         root: The value whose graph to draw (usually the loss or the output).
@@ -369,9 +370,10 @@ def draw_graph(
             parameters a label to see them as boxes with their gradient.
         number_format: A format spec for every number (``".4g"``: 4 significant digits), or a
             function from float to text.
-        max_nodes: The most boxes drawn, and a third of the most edges; the output side and the
-            input side are kept, the middle is summed up in a dashed ``+N more`` box. It also
-            bounds the walk (see the module docstring). ``None`` draws everything.
+        max_nodes: The most boxes drawn (edges: three times as many). Past it the output
+            side and the input side are kept and the middle is summed up in a dashed ``+N
+            more`` box. It also bounds the walk (see the module docstring). ``None`` draws
+            everything.
         legend: Add the legend explaining the colours and the edge numbers.
         collapse: ``None`` (every value), ``"neuron"`` or ``"layer"``.
 
