@@ -395,7 +395,8 @@ def _write_outputs(
     except OSError as exc:
         raise _JobError(f"cannot write to {str(out)!r}: {exc}") from exc
     written += _plots(model, dataset.points, dataset.labels, history, out)
-    written += _forward_graph(model, dataset.points, dataset.labels, loss, out)
+    if not args.no_graph:
+        written += _forward_graph(model, dataset.points, dataset.labels, loss, out)
     return written
 
 
@@ -436,31 +437,44 @@ def _plots(
 
 
 def _forward_graph(
-    model: ag.nn.Module,
+    model: nn.MLP,
     X: list[list[float]],  # noqa: N803
     y: Sequence[Any],
     loss: str,
     out: Path,
 ) -> list[Path]:
-    """graph.svg: the computation graph of the loss of the first sample, after backward."""
+    """graph.svg: the graph of one sample's loss after backward, one box per neuron.
+
+    The sample is the one with the largest loss, so that gradients flow in the picture (a
+    sample the model already gets right with a margin has a hinge loss of 0 and all-zero
+    gradients). A network with more connections than a picture holds (``3 × max_nodes``) is
+    drawn one box per layer instead.
+    """
     task = ag.training.LOSSES[loss]
-    x = [ag.Value(v, label=f"x{i}") for i, v in enumerate(X[0])]  # drawn as the inputs
-    sample_loss = task.compute([model(x)], task.targets(y[:1]))
+    with ag.no_grad():
+        scores = model(X)
+        losses = [task.compute([s], task.targets([t])).data for s, t in zip(scores, y)]
+    k = max(range(len(losses)), key=losses.__getitem__)
+    x = [ag.Value(v, label=f"x{i}") for i, v in enumerate(X[k])]  # drawn as the inputs
+    sample_loss = task.compute([model(x)], task.targets(y[k : k + 1]))
     sample_loss.label = "loss"
     model.zero_grad()
     sample_loss.backward()
+    connections = sum(layer.nin * layer.nout for layer in model.layers)
+    collapse = "neuron" if connections <= 3 * ag.viz.DEFAULT_MAX_NODES else "layer"
     path = out / "graph.svg"
     try:
-        # The whole forward pass, inputs included (406 values for the default 2-16-16-1 net,
-        # about 0.3 s to lay out); very large nets are cut at 2000 values, nearest the loss.
-        size = len(ag.topological_order(sample_loss))
-        ag.viz.save_graph(sample_loss, path, max_nodes=min(max(size, 300), 2000))
+        ag.viz.save_graph(sample_loss, path, collapse=collapse)
     except (ImportError, AttributeError, RuntimeError, OSError, ValueError) as exc:
-        # The picture is a bonus: a missing Graphviz renderer must not fail a training run.
+        # The picture is a bonus: a missing Graphviz renderer, or one that runs over its time
+        # limit, must not fail a training run.
         print(f"skipped graph.svg: {' '.join(str(exc).split())}")
         return []
     finally:
         model.zero_grad()
+    print(
+        f"graph.svg: the loss of sample {k} (the largest, {losses[k]:.4g}), one box per {collapse}"
+    )
     return [path]
 
 
@@ -544,6 +558,7 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add("--out", metavar="DIR", help="directory for the artefacts (default runs/<timestamp>)")
     add("--no-progress", action="store_true", help="no progress bar (shown only in a terminal)")
+    add("--no-graph", action="store_true", help="do not draw graph.svg (one sample's graph)")
 
 
 def _positive_float(text: str) -> float:
@@ -601,7 +616,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train an MLP by gradient descent (default: micrograd's demo, MLP 2-16-16-1 "
         "on 100 moons, hinge loss + 1e-4 L2, SGD with lr 1.0 -> 0.1 over 100 epochs), print "
         "the final training accuracy and write model.json, history.csv, history.png, "
-        "decision_boundary.png and graph.svg (the graph of one sample's loss) into --out.",
+        "decision_boundary.png and graph.svg (the graph of the loss of the sample the model gets "
+        "most wrong, one box per neuron; --no-graph skips it) into --out.",
         epilog="example (5 s, 95% training accuracy on three spiral arms): autograd-core train "
         "--dataset spiral --samples 150 --optimizer adam --lr 0.05 --init auto",
     )

@@ -35,6 +35,13 @@ the same data and optimizer, the same training); ``None`` draws from Python's gl
 ``random`` module, as micrograd does, so ``random.seed(1337)`` followed by
 ``MLP(2, [16, 16, 1])`` builds the very weights of micrograd's demo.
 
+Every parameter is labelled with its place when the module is built: a short form of its
+:meth:`~Module.named_parameters` name, so ``layers.0.neurons.3.w.0`` is labelled ``L0.n3.w0``
+and ``layers.0.neurons.3.b`` ``L0.n3.b`` (indices count from 0, as in ``state_dict``). The label
+is what reprs, error messages and graph pictures show, so no two parameters of a model look
+alike. A label is only a name: set ``p.label`` to anything you like afterwards; loading a
+checkpoint changes values, never labels.
+
 A model is saved as JSON (``model.save(path)``) and read back into a model of the same shape
 (``model.load(path)``) or into a new one (``nn.load_model(path)``): a format marker and
 version, the architecture, every parameter by name and a SHA-256 checksum, written atomically;
@@ -328,8 +335,9 @@ class Neuron(Module):
         self._act = _ACTIVATION_FUNCTIONS[self.activation]
         uniform = _uniform(seed, "Neuron")
         bound = _bound(self.init, self.activation, nin, fan_out)
-        self.w = [Value(uniform(-bound, bound), label=f"w{i}") for i in range(nin)]
-        self.b = Value(0.0, label="b")
+        self.w = [Value(uniform(-bound, bound)) for _ in range(nin)]
+        self.b = Value(0.0)
+        _label_parameters(self)
 
     def __call__(self, x: Input) -> Value:
         z: Value = dot(self.w, x, self.b)
@@ -406,6 +414,7 @@ class Layer(Module):
         self.neurons = [
             Neuron(nin, self.activation, self.init, rng, fan_out=nout) for _ in range(nout)
         ]
+        _label_parameters(self)
 
     def __call__(self, x: Input) -> list[Value]:
         return self.batch([x])[0]
@@ -529,6 +538,7 @@ class MLP(Module):
             )
             for i in range(len(self.nouts))
         ]
+        _label_parameters(self)
 
     def __call__(self, x: Any) -> Any:
         if isinstance(x, (Value, int, float)):
@@ -644,6 +654,39 @@ def _build(architecture: _checkpoint.Architecture) -> Module:
 
 
 # -- building blocks ---------------------------------------------------------------------------
+
+# How a part of a parameter's name is shortened in its label; an index joins the part before it.
+_LABEL_PARTS = {"layers": "L", "neurons": "n"}
+
+
+def _label_parameters(module: Module) -> None:
+    """Label every parameter of ``module`` with the short form of its name (``L0.n3.w0``).
+
+    A layer relabels its neurons' parameters and a model its layers', so the outermost module
+    built has the last word and the labels match its ``named_parameters``.
+    """
+    for name, p in module.named_parameters():
+        p.label = _short_name(name)
+
+
+def _short_name(name: str) -> str:
+    """The label of a parameter named ``name`` by :meth:`Module.named_parameters`.
+
+    ``layers`` becomes ``L``, ``neurons`` ``n``, and an index joins the part before it; other
+    parts are kept as they are.
+
+    Example:
+        >>> from autograd_core.nn import _short_name
+        >>> _short_name("layers.1.neurons.3.w.0"), _short_name("neurons.2.b"), _short_name("b")
+        ('L1.n3.w0', 'n2.b', 'b')
+    """
+    parts: list[str] = []
+    for part in name.split("."):
+        if part.isdigit() and parts:
+            parts[-1] += part
+        else:
+            parts.append(_LABEL_PARTS.get(part, part))
+    return ".".join(parts)
 
 
 def _check_size(n: Any, owner: str, what: str) -> int:

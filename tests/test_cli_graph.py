@@ -98,7 +98,7 @@ def test_without_o_prints_the_table_and_writes_graph_svg(
     assert out[1].split() == ["name", "value", "gradient"]
     assert out[-1] == "wrote graph.svg"
     svg = (tmp_path / "graph.svg").read_text(encoding="utf-8")
-    assert node_count(svg) == 10 + 5 + 1
+    assert node_count(svg) == 10 + 5  # values, ops (the legend is the graph's label)
 
 
 def test_no_backward_table_has_no_gradient_column(
@@ -125,7 +125,7 @@ def test_o_writes_the_format_of_the_extension(
     assert capsys.readouterr().out == f"wrote {target}\n"  # no table with -o
     content = target.read_bytes()
     if suffix == ".svg":
-        assert node_count(content.decode()) == 16
+        assert node_count(content.decode()) == 15
     elif suffix == ".png":
         assert content.startswith(b"\x89PNG")
     else:
@@ -136,7 +136,7 @@ def test_o_writes_the_format_of_the_extension(
 def test_o_dash_writes_svg_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["graph", "x * 2", "x=3", "-o", "-"]) == 0
     svg = capsys.readouterr().out
-    assert node_count(svg) == 2 + 1 + 1  # x, out, the "× 2" op, the legend
+    assert node_count(svg) == 2 + 1  # x, out, the "× 2" op
 
 
 def test_rankdir_no_backward_and_max_nodes(tmp_path: Path) -> None:

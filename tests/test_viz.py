@@ -129,8 +129,9 @@ def test_neuron_svg_shows_labels_data_grads_and_partials(program: str) -> None:
     svg = ag.viz.to_svg(v["o"], program=program)
     groups = parse_svg(svg)
 
-    # 5 inputs + x1w1, x2w2, their sum, n, o = 10 values; ×, ×, +, +, tanh = 5 ops; 1 legend.
-    assert len(node_groups(svg)) == 16
+    # 5 inputs + x1w1, x2w2, their sum, n, o = 10 values; ×, ×, +, +, tanh = 5 ops (the legend
+    # is the graph's label, not a node).
+    assert len(node_groups(svg)) == 15
     text_of_value = {}
     for title, texts in groups.items():
         if title.startswith("v") and "->" not in title:
@@ -191,31 +192,32 @@ def test_operands_are_stacked_in_operand_order_in_the_picture() -> None:
 # -- a DOT snapshot -----------------------------------------------------------------------------
 
 # y = a*b + 1 with a = 2, b = -3: y = -5; dy/da = b = -3, dy/db = a = 2, and the mul node's
-# grad is 1. The engine's walk visits operands in order: a (v0), b (v1), a*b (v2), the constant
-# 1 (v3, written inside its op as "+ 1" rather than drawn), y (v4). Boxes are declared from the
-# output back, breadth first; then the edges, each input edge labelled with ∂out/∂in.
+# grad is 1. Ids are positions in the walk from the output, breadth first in operand order: y
+# (v0), a*b (v1), the constant 1 (v2, written inside its op as "+ 1" rather than drawn), a (v3),
+# b (v4). Boxes are declared in that order; then the edges, each input edge labelled with
+# ∂out/∂in.
 SNAPSHOT = """\
 digraph autograd_core {
 	graph [fontname=Helvetica nodesep=0.25 rankdir=LR ranksep=0.4]
 	node [fontname=Helvetica fontsize=11]
 	edge [arrowsize=0.7 color="#4b5563" fontname=Helvetica fontsize=10]
-	v4 [label=<<TABLE BORDER="2" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" STYLE="ROUNDED" BGCOLOR="#dcfce7" COLOR="#15803d"><TR><TD>data -5</TD></TR><TR><TD><FONT COLOR="#4b5563">grad 1</FONT></TD></TR></TABLE>> shape=plain]
-	op4 [label=<+ 1> fontsize=12 color="#b45309" fillcolor="#fef3c7" height=0.3 margin="0.05,0.02" shape=ellipse style=filled]
-	v2 [label=<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" STYLE="ROUNDED" BGCOLOR="#ffffff" COLOR="#6b7280"><TR><TD>data -6</TD></TR><TR><TD><FONT COLOR="#4b5563">grad 1</FONT></TD></TR></TABLE>> shape=plain]
-	op2 [label=<×> fontsize=18 color="#b45309" fillcolor="#fef3c7" height=0.3 margin="0.05,0.02" shape=ellipse style=filled]
-	v0 [label=<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" STYLE="ROUNDED" BGCOLOR="#dbeafe" COLOR="#2563eb"><TR><TD><B>a</B></TD></TR><TR><TD>data 2</TD></TR><TR><TD><FONT COLOR="#4b5563">grad -3</FONT></TD></TR></TABLE>> shape=plain]
-	v1 [label=<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" STYLE="ROUNDED" BGCOLOR="#dbeafe" COLOR="#2563eb"><TR><TD><B>b</B></TD></TR><TR><TD>data -3</TD></TR><TR><TD><FONT COLOR="#4b5563">grad 2</FONT></TD></TR></TABLE>> shape=plain]
-	v2 -> op4 [label=<1> fontcolor="#b91c1c"]
-	op4 -> v4
-	v0 -> op2 [label=<-3> fontcolor="#b91c1c"]
-	v1 -> op2 [label=<2> fontcolor="#b91c1c"]
-	op2 -> v2
+	v0 [label=<<TABLE BORDER="2" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" STYLE="ROUNDED" BGCOLOR="#dcfce7" COLOR="#15803d"><TR><TD>data -5</TD></TR><TR><TD><FONT COLOR="#4b5563">grad 1</FONT></TD></TR></TABLE>> shape=plain]
+	op0 [label=<+ 1> fontsize=12 color="#b45309" fillcolor="#fef3c7" height=0.3 margin="0.05,0.02" shape=ellipse style=filled]
+	v1 [label=<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" STYLE="ROUNDED" BGCOLOR="#ffffff" COLOR="#6b7280"><TR><TD>data -6</TD></TR><TR><TD><FONT COLOR="#4b5563">grad 1</FONT></TD></TR></TABLE>> shape=plain]
+	op1 [label=<×> fontsize=18 color="#b45309" fillcolor="#fef3c7" height=0.3 margin="0.05,0.02" shape=ellipse style=filled]
+	v3 [label=<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" STYLE="ROUNDED" BGCOLOR="#dbeafe" COLOR="#2563eb"><TR><TD><B>a</B></TD></TR><TR><TD>data 2</TD></TR><TR><TD><FONT COLOR="#4b5563">grad -3</FONT></TD></TR></TABLE>> shape=plain]
+	v4 [label=<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" STYLE="ROUNDED" BGCOLOR="#dbeafe" COLOR="#2563eb"><TR><TD><B>b</B></TD></TR><TR><TD>data -3</TD></TR><TR><TD><FONT COLOR="#4b5563">grad 2</FONT></TD></TR></TABLE>> shape=plain]
+	v1 -> op0 [label=<1> fontcolor="#b91c1c"]
+	op0 -> v0
+	v3 -> op1 [label=<-3> fontcolor="#b91c1c"]
+	v4 -> op1 [label=<2> fontcolor="#b91c1c"]
+	op1 -> v1
 }
 """
 
 
-# Node groups in its SVG: a, b, a*b, y; the × and + ovals; the legend.
-SNAPSHOT_NODES = 4 + 2 + 1
+# Node groups in its SVG: a, b, a*b, y; the × and + ovals (the legend is the graph's label).
+SNAPSHOT_NODES = 4 + 2
 
 
 def snapshot_graph() -> ag.Value:
@@ -265,25 +267,25 @@ def test_roles_are_coloured_and_the_legend_lists_only_the_roles_present() -> Non
     boxes = dict(re.findall(r"^\t(v\d+) \[label=<(.*)> shape=plain\]$", source, re.MULTILINE))
     fills = sorted(re.search(r'BGCOLOR="([^"]+)"', b).group(1) for b in boxes.values())  # type: ignore[union-attr]
     assert fills == sorted([INPUT_FILL, CONSTANT_FILL, "#ffffff", OUTPUT_FILL])
-    legend = source[source.index("subgraph cluster_legend") :]
+    legend = source[source.index("graph [fontsize=10 label=") :]
     for text in ("input / parameter", "constant", "intermediate value", "output", "∂out/∂in"):
         assert text in legend
 
     lone = ag.Value(1.0, label="w")
-    legend = ag.viz.draw_graph(lone.tanh()).source.split("subgraph cluster_legend")[1]
+    legend = ag.viz.draw_graph(lone.tanh()).source.split("graph [fontsize=10 label=")[1]
     assert "constant" not in legend and "intermediate" not in legend
     assert "input / parameter" in legend and "output" in legend
 
 
 def test_legend_can_be_left_out() -> None:
     source = ag.viz.draw_graph(snapshot_graph(), legend=False).source
-    assert "cluster_legend" not in source
+    assert "legend" not in source and "label=" not in source.split("edge [")[0]
 
 
 def test_show_grad_false_hides_gradients_and_show_partials_false_hides_edge_labels() -> None:
     y = snapshot_graph()
     source = ag.viz.draw_graph(y, show_grad=False).source
-    assert "grad " not in source.split("subgraph cluster_legend")[0]
+    assert "grad " not in source.split("graph [fontsize=10 label=")[0]
     assert "data -5" in source
     bare = ag.viz.draw_graph(y, show_partials=False, legend=False).source
     assert all(label is None for _, _, label in edges(bare))
@@ -294,8 +296,8 @@ def test_show_grad_false_hides_gradients_and_show_partials_false_hides_edge_labe
 def test_rankdir(rankdir: str) -> None:
     source = ag.viz.draw_graph(snapshot_graph(), rankdir=rankdir).source
     assert f"rankdir={rankdir}" in source
-    box = re.search(r"^\tv0 \[label=<(.*)> shape=plain\]$", source, re.MULTILINE)
-    assert box is not None
+    box = re.search(r"^\tv3 \[label=<(.*)> shape=plain\]$", source, re.MULTILINE)
+    assert box is not None and "<B>a</B>" in box.group(1)
     rows = box.group(1).count("<TR>")
     # Left to right the box is a column (label, data, grad); top to bottom a single row.
     assert rows == (3 if rankdir in ("LR", "RL") else 1)
@@ -463,26 +465,37 @@ def chain(n: int) -> tuple[ag.Value, ag.Value]:
 
 def test_max_nodes_truncates_with_a_more_node(program: str) -> None:
     _, y = chain(1000)
+    y.label = "y"
     y.backward()
     drawing = ag.viz.draw_graph(y, max_nodes=50)
     source = drawing.source
     assert len(value_ids(source)) == 50
     # 2001 boxes in all, 50 drawn: the note says 1951 more and how to see them.
     assert "+1951 more values not drawn" in source and "max_nodes (now 50)" in source
-    # The 50 nearest the output are all intermediate values, each with its op oval; the
-    # deepest drawn op has its operand hidden, which the dashed edge from "more" shows.
-    assert len(op_ids(source)) == 50
-    assert [h for t, h, _ in edges(source) if t == "more"] != []
+    # Both ends are drawn: the output y and the input x, with the steps nearest to each.
+    assert "<B>y</B>" in source and "<B>x</B>" in source
+    # The cut is in the middle: one dashed edge from the input side into "more", one out of it.
+    into_more = [t for t, h, _ in edges(source) if h == "more"]
+    out_of_more = [h for t, h, _ in edges(source) if t == "more"]
+    assert len(into_more) == 1 and len(out_of_more) == 1
+    assert drawing.summary is not None and drawing.summary.hidden == 1951
     svg = ag.viz.to_svg(y, max_nodes=50, program=program)
-    assert len(node_groups(svg)) == 50 + 50 + 1 + 1  # values, ops, "more", legend
+    assert len(node_groups(svg)) == 50 + len(op_ids(source)) + 1  # values, ops, "more"
+    texts = " ".join(t for texts in parse_svg(svg).values() for t in texts)
+    assert "x" in texts.split() and "y" in texts.split()
 
 
 def test_default_max_nodes_keeps_big_graphs_small() -> None:
     _, y = chain(5000)
-    source = ag.viz.draw_graph(y).source
-    assert len(value_ids(source)) == ag.viz.DEFAULT_MAX_NODES
+    drawing = ag.viz.draw_graph(y)
+    source = drawing.source
+    assert drawing.summary is not None
+    assert drawing.summary.boxes <= ag.viz.DEFAULT_MAX_NODES
+    assert drawing.summary.edges <= 3 * ag.viz.DEFAULT_MAX_NODES
+    assert len(value_ids(source)) == drawing.summary.boxes
+    assert source.count(" -> ") == drawing.summary.edges
     assert len(source) < 200_000
-    assert f"+{10001 - ag.viz.DEFAULT_MAX_NODES} more values" in source
+    assert f"+{10001 - drawing.summary.boxes} more values" in source
 
 
 def test_no_truncation_note_when_the_graph_fits() -> None:
@@ -508,14 +521,23 @@ def test_a_100k_node_graph_draws_without_recursion() -> None:
     assert "more values" not in source
 
 
-def test_a_wide_graph_truncates_breadth_first() -> None:
+def test_a_wide_graph_keeps_the_output_and_some_inputs_with_their_ops() -> None:
     xs = [ag.Value(float(i), label=f"x{i}") for i in range(400)]
     y = ag.sum(x * 2 for x in xs)
-    source = ag.viz.draw_graph(y, max_nodes=101).source
-    # The output, then its 400 operands (the products) nearest first: 100 of them fit.
-    assert len(value_ids(source)) == 101
-    assert "<B>" not in source.split("subgraph")[0]  # no input box made it
-    assert "+700 more values" in source
+    drawing = ag.viz.draw_graph(y, max_nodes=101)
+    source = drawing.source
+    assert drawing.summary is not None
+    assert len(value_ids(source)) == drawing.summary.boxes <= 101
+    assert source.count(" -> ") == drawing.summary.edges <= 303
+    # The output; the products nearest to it (breadth first); and on the input side whole
+    # x_i -> x_i * 2 pairs, from x0 on.
+    assert "v0" in value_ids(source)
+    assert "<B>x0</B>" in source and "<B>x1</B>" in source
+    drawn_inputs = re.findall(r"<B>x(\d+)</B>", source)
+    for i in drawn_inputs:
+        x_id = id_of(source, f"x{i}")
+        assert [h for t, h, _ in edges(source) if t == x_id], f"x{i} is drawn without its op"
+    assert f"+{801 - drawing.summary.boxes} more values" in source
 
 
 # -- renderers ---------------------------------------------------------------------------------
@@ -669,4 +691,31 @@ def test_committed_readme_picture_is_the_neuron() -> None:
     texts = " ".join(t for texts in parse_svg(svg).values() for t in texts)
     for expected in ("x1", "w1", "x2", "w2", "b", "out", "tanh", "grad -1.5", "data 0.7071"):
         assert expected in texts
-    assert len(node_groups(svg)) == 10 + 5 + 1  # values, ops, legend: nothing missing
+    assert len(node_groups(svg)) == 10 + 5  # values, ops: nothing missing
+    assert ">legend<" in svg
+
+
+def test_the_legend_sits_in_the_bottom_left_corner(program: str) -> None:
+    _, y = chain(30)
+    y.backward()
+    svg = ag.viz.to_svg(y, program=program, rankdir="LR")
+    root = ET.fromstring(svg)
+    texts = [
+        (t.text or "", float(t.get("x", "0")), float(t.get("y", "0")))
+        for t in root.iter(f"{SVG}text")
+    ]
+    graph = root.find(f"{SVG}g")
+    assert graph is not None
+    legend = [t for t in texts if t[0] == "legend"]
+    assert len(legend) == 1
+    _, lx, ly = legend[0]
+    node_texts = [
+        (x, yy)
+        for g in node_groups(svg)
+        for t in g.iter(f"{SVG}text")
+        for x, yy in [(float(t.get("x", "0")), float(t.get("y", "0")))]
+    ]
+    # SVG y grows downwards: the legend is below every box, and at the left edge.
+    assert all(ly > yy for _, yy in node_texts)
+    width = float(root.get("width", "0").removesuffix("pt"))
+    assert lx < width / 4
