@@ -450,33 +450,37 @@ def _interior_order(*roots: Value) -> tuple[list[Value], bool]:
     """
     order: list[Value] = []
     suspect = False
-    visited = set(roots)
+    visited: set[Value] = set()
     mark = visited.add
-    # Each stack entry is a node and an iterator over its interior parents; a node is emitted
-    # when its iterator is exhausted, i.e. after all its parents.
-    stack = []
+    # The stack holds, for each node being walked, the node and then an iterator over its
+    # interior parents; a node is emitted when its iterator is exhausted, i.e. after all its
+    # parents. (Two entries instead of a pair: one allocation fewer per node.)
+    stack: list[Any] = []
+    push, pop = stack.append, stack.pop
     for root in roots:
+        if root in visited:
+            continue  # already walked as a parent of an earlier root
+        mark(root)
         inner = root.inner
         if inner is None:
             inner, finite = _inner_parents(root)
             suspect = suspect or not finite
-        stack.append((root, iter(inner)))
-    stack.reverse()
-    push = stack.append
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent not in visited:
-                mark(parent)
-                inner = parent.inner
-                if inner is None:
-                    inner, finite = _inner_parents(parent)
-                    suspect = suspect or not finite
-                push((parent, iter(inner)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
+        push(root)
+        push(iter(inner))
+        while stack:
+            for parent in stack[-1]:
+                if parent not in visited:
+                    mark(parent)
+                    inner = parent.inner
+                    if inner is None:
+                        inner, finite = _inner_parents(parent)
+                        suspect = suspect or not finite
+                    push(parent)
+                    push(iter(inner))
+                    break
+            else:
+                pop()
+                order.append(pop())
     return order, suspect
 
 

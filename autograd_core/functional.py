@@ -164,12 +164,15 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Any:
 def _affine(values: Sequence[Value], numbers: Sequence[Any], bias: Any) -> Value:
     """``bias + Σ values[i]·numbers[i]``, the numbers bound to an ``affine`` op."""
     constants = tuple(_nodes.as_float(x, "dot") for x in numbers)
+    # A few constants recur (hinge's margin − y·s has one per label): the bound op is shared.
+    # Longer ones are data (a sample's features), bound afresh.
+    cache = len(constants) <= 2
     if isinstance(bias, Value):  # the bias is the last parent (bound as None)
-        op = ops.AFFINE.bind(constants, None, cache=False)
+        op = ops.AFFINE.bind(constants, None, cache=cache)
         parents = (*values, bias)
     else:  # no bias, or a number: bound to the op
         b = 0.0 if bias is None else _nodes.as_float(bias, "dot: bias")
-        op = ops.AFFINE.bind(constants, b, cache=False)
+        op = ops.AFFINE.bind(constants, b, cache=cache)
         parents = tuple(values)
     data = [p.data for p in parents]
     try:
