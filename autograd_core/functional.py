@@ -373,7 +373,7 @@ def jacobian(f: Callable[..., Any]) -> Callable[..., list[list[Any]]]:
                         _scalar(y, f"jacobian: output {i} of f") for i, y in enumerate(result)
                     ]
                 else:
-                    outputs = [_scalar(result, "jacobian: f")]
+                    outputs = [_scalar(result, "jacobian: the output of f")]
                 return [_derivatives(y, leaves, nested) for y in outputs]
         finally:
             _NESTING.reset(token)
@@ -412,7 +412,7 @@ def hessian(f: Callable[..., Any]) -> Callable[..., list[list[Any]]]:
         token = _NESTING.set(_NESTING.get() + 1)
         try:
             with enable_grad():
-                out = _scalar(f(*call_args), "hessian: f")
+                out = _scalar(f(*call_args), "hessian: the output of f", _ONE_OUTPUT)
                 gradient = _derivatives(out, leaves, True)
                 return [_derivatives(g, leaves, nested) for g in gradient]
         finally:
@@ -571,7 +571,7 @@ def _is_real(x: Any) -> bool:
     return isinstance(x, numbers.Real)
 
 
-def _scalar(y: Any, where: str) -> Any:
+def _scalar(y: Any, where: str, hint: str = "") -> Any:
     """``y`` if it is a scalar (a Value or a real number), else a TypeError naming ``where``."""
     if isinstance(y, Value):
         return y
@@ -581,10 +581,10 @@ def _scalar(y: Any, where: str) -> Any:
         shown = f"a {type(y).__name__} of {len(y)} items"
     else:
         shown = f"{type(y).__name__} {y!r}"
-    raise TypeError(
-        f"{where} must return a scalar (a Value or a number), got {shown}; "
-        "differentiate one output at a time, or use jacobian for several"
-    )
+    raise TypeError(f"{where} must be a scalar (a Value or a number), got {shown}{hint}")
+
+
+_ONE_OUTPUT = "; differentiate one output at a time, or use jacobian for several"
 
 
 def _derivatives(y: Any, leaves: Sequence[Value], create_graph: bool) -> list[Any]:
@@ -604,7 +604,7 @@ def _value_and_grads(
     token = _NESTING.set(_NESTING.get() + 1)
     try:
         with enable_grad():
-            out = _scalar(f(*call_args), f"{where}: f")
+            out = _scalar(f(*call_args), f"{where}: the output of f", _ONE_OUTPUT)
             grads = _derivatives(out, leaves, nested)
     finally:
         _NESTING.reset(token)
