@@ -542,28 +542,26 @@ def _leaves(
     args: Sequence[Any], positions: Iterable[int], where: str
 ) -> tuple[list[Value], list[Any], bool]:
     """The Values to differentiate with respect to, the arguments to call ``f`` with (numbers
-    at ``positions`` replaced by fresh leaves), and whether the derivatives must be graphs."""
+    at ``positions`` replaced by fresh leaves), and whether the derivatives must be graphs:
+    when any argument is a Value, or another of these functions is evaluating its ``f``."""
     call_args = list(args)
-    leaves: list[Value] = []
-    nested = _NESTING.get() > 0
+    made: dict[int, Value] = {}
     for p in positions:
         if p >= len(args):
             raise ValueError(
                 f"{where}: argnums={p} is out of range for f called with {len(args)} argument(s)"
             )
         x = args[p]
-        if isinstance(x, Value):
-            nested = True
-            leaf = x
-        else:
-            if isinstance(x, bool) or not _is_real(x):
-                raise TypeError(
-                    f"{where}: argument {p} of f must be a number or a Value, "
-                    f"got {type(x).__name__} {x!r}"
-                )
-            leaf = Value(x, label=f"x{p}")
-        leaves.append(leaf)
-        call_args[p] = leaf
+        if p in made or isinstance(x, Value):
+            continue
+        if isinstance(x, bool) or not _is_real(x):
+            raise TypeError(
+                f"{where}: argument {p} of f must be a number or a Value, "
+                f"got {type(x).__name__} {x!r}"
+            )
+        made[p] = call_args[p] = Value(x, label=f"x{p}")
+    leaves = [call_args[p] for p in positions]
+    nested = _NESTING.get() > 0 or any(isinstance(a, Value) for a in args)
     return leaves, call_args, nested
 
 

@@ -292,6 +292,15 @@ def test_grad_through_a_function_that_closes_over_an_outer_argument() -> None:
     assert outer(3.0) == 6.0
 
 
+def test_grad_with_repeated_argnums_and_a_value_among_other_arguments() -> None:
+    assert grad(lambda x, y: x * x * y, argnums=(0, 0, 1))(3.0, 2.0) == (12.0, 12.0, 9.0)
+    y = Value(2.0, label="y")
+    g = grad(lambda x, w: x * x * w)(3.0, y)  # a Value among the arguments: a graph in y
+    assert isinstance(g, Value) and g.data == 12.0
+    (dy,) = ag.grad([g], [y])
+    assert number(dy) == 6.0
+
+
 def test_grad_of_constant_and_of_unused_arguments_is_zero() -> None:
     assert grad(lambda x: 4.0)(1.0) == 0.0
     assert grad(lambda x, y: y * y, argnums=0)(1.0, 2.0) == 0.0
