@@ -13,6 +13,17 @@ differentiate it::
 
 ``sum`` and ``dot`` are *n-ary*: summing a thousand terms makes one node with a thousand
 parents, not a chain of a thousand additions. A neuron's ``w·x + b`` is one ``dot`` node.
+
+The second half turns a function into its derivatives, as JAX does: ``grad(f)`` is the function
+``x ↦ f′(x)``, and since a derivative can itself be a graph (``ag.grad(..., create_graph=True)``),
+``grad(grad(f))`` is ``f″``. ``value_and_grad``, ``jacobian`` and ``hessian`` follow, and
+``gradcheck`` / ``gradgradcheck`` check first and second derivatives against finite differences::
+
+    >>> from autograd_core.functional import grad, hessian
+    >>> grad(grad(ag.sin))(0.5) == -ag.sin(0.5)
+    True
+    >>> hessian(lambda x, y: x * x * y)(1.0, 3.0)
+    [[6.0, 2.0], [2.0, 0.0]]
 """
 
 from __future__ import annotations
