@@ -4,13 +4,16 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SITE_CHECK := .cache/site-check
+# mkdocs-material prints a banner about its successor on every build; the builds here are quiet
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: demo test quick lint typecheck pytest bench install clean
+.PHONY: demo test quick lint typecheck pytest docs docs-check bench install clean
 
 demo: $(STAMP)
 	$(BIN)/autograd-core demo
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) lint typecheck docs-check pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check autograd_core tests benchmarks
@@ -19,12 +22,23 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy autograd_core
 
-pytest: $(STAMP)
-	$(BIN)/pytest -n 2
+# the tests, the doctests, and every notebook re-executed (nbmake: a failing cell fails);
+# the browser test opens the site that docs-check has just built
+pytest: $(STAMP) docs-check
+	DOCS_SITE_DIR=$(SITE_CHECK) $(BIN)/pytest -n 2 tests autograd_core --nbmake --nbmake-timeout=300 notebooks
 
 # the suite without the tests marked slow, for a quick check while editing
 quick: $(STAMP)
 	$(BIN)/pytest -n 2 -m "not slow"
+
+# the documentation site, into site/
+docs: $(STAMP)
+	$(BIN)/mkdocs build
+
+# the site must build with no warning: no broken link, no missing reference, no docstring
+# that does not parse (mkdocs.yml sets strict; built into a scratch directory)
+docs-check: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet --site-dir $(SITE_CHECK)
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -r benchmarks/requirements.txt
@@ -37,8 +51,8 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,plot]'
+	$(BIN)/pip install --quiet -e '.[dev,plot,docs]'
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis site .cache

@@ -10,13 +10,15 @@ Example:
     (14.752122, -10.071945)
 """
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import importlib
+from typing import Any
 
 from autograd_core import data, engine, functional, losses, nn, ops, optim, training, viz
 from autograd_core.engine import (
     Value,
+    detect_anomaly,
     enable_grad,
+    grad,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
@@ -37,6 +39,8 @@ __all__ = [
     "set_grad_enabled",
     "is_grad_enabled",
     "topological_order",
+    "grad",
+    "detect_anomaly",
     "register_op",
     *FUNCTIONS,
     "sum",
@@ -53,6 +57,20 @@ __all__ = [
     "__version__",
 ]
 
-if TYPE_CHECKING:  # the functions put in globals() above, for type checkers
 
-    def __getattr__(name: str) -> Callable[..., Any]: ...
+def __getattr__(name: str) -> Any:
+    """``ag.plot``, imported on first use: it needs matplotlib (the ``plot`` extra), which
+    ``import autograd_core`` therefore never loads.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> ag.plot.plot_history.__name__
+        'plot_history'
+    """
+    if name == "plot":
+        return importlib.import_module("autograd_core.plot")
+    raise AttributeError(f"module 'autograd_core' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "plot"})

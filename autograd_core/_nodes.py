@@ -38,6 +38,15 @@ _GRAD_ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar(
 grad_enabled = _GRAD_ENABLED.get
 _new = object.__new__
 EMPTY: tuple[()] = ()
+
+
+class _NoGraph(tuple):  # type: ignore[type-arg]
+    """The ``inner`` of a result made under ``no_grad``: a leaf that ``backward`` refuses."""
+
+    __slots__ = ()
+
+
+NO_GRAPH: tuple[()] = _NoGraph()
 # The Value class, set by the engine when it has made it (this module cannot import it).
 VALUE: type[Value] = None  # type: ignore[assignment]
 
@@ -63,10 +72,39 @@ def node(cls: type[Value], op: Op, out: float, parents: tuple[Any, ...], partial
         n.op = op
         n.parents = parents
         n.partials = partials
+        n.inner = None  # the walk works out which parents are interior (see inner_parents)
     else:
         n.op = None
         n.parents = n.partials = EMPTY
+        n.inner = NO_GRAPH
     return n
+
+
+def set_node_allocator(new: Callable[[type[Value]], Value]) -> None:
+    """How nodes are allocated: ``object.__new__``, or anomaly mode's recording version.
+
+    Example:
+        >>> from autograd_core import _nodes
+        >>> _nodes._new is object.__new__
+        True
+    """
+    global _new
+    _new = new  # type: ignore[assignment]
+
+
+def is_finite(x: Any) -> bool:
+    """Whether a number (or a Value's data) is finite.
+
+    Example:
+        >>> from autograd_core._nodes import is_finite
+        >>> is_finite(1.0), is_finite(float("nan"))
+        (True, False)
+    """
+    x = getattr(x, "data", x)
+    try:
+        return math.isfinite(x)
+    except TypeError:
+        return False
 
 
 def leaf(cls: type[Value], x: float) -> Value:
@@ -76,13 +114,16 @@ def leaf(cls: type[Value], x: float) -> Value:
     n.grad = 0.0
     n.label = ""
     n.op = None
-    n.parents = n.partials = EMPTY
+    n.parents = n.partials = n.inner = EMPTY
     return n
 
 
 def binary_operator(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
     """``__mul__`` (or ``__rmul__``, with ``reflected``) for a two-input row of the table."""
     forward, rule = op.forward, op.partials
+    # Whether a node can tell the backward walk its interior parents now; for a row whose
+    # derivatives may be infinite the walk must look at each node (see engine._inner_parents).
+    known = op.finite_partials
 
     def method(self: Value, other: Any) -> Value:
         cls = VALUE  # the Value class (a global: cheaper than type(self), 3% of a node)
@@ -107,10 +148,13 @@ def binary_operator(op: Op, reflected: bool = False) -> Callable[[Value, Any], V
         if partials is None:
             n.op = None
             n.parents = n.partials = EMPTY
+            n.inner = NO_GRAPH
         else:
             n.op = op
-            n.parents = (a, b)
+            n.parents = parents = (a, b)
             n.partials = partials
+            # the parents the backward walk follows: both, when both are interior nodes
+            n.inner = parents if known and a.parents and b.parents else None
         return n
 
     method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
@@ -123,6 +167,7 @@ def unary_method(op: Op) -> Callable[..., Value]:
     if op.param_names:
         return _parametrized_method(op)
     forward, rule = op.forward, op.partials
+    known = op.finite_partials  # see binary_operator
 
     def method(self: Value) -> Value:
         x = self.data
@@ -140,10 +185,12 @@ def unary_method(op: Op) -> Callable[..., Value]:
         if partials is None:
             n.op = None
             n.parents = n.partials = EMPTY
+            n.inner = NO_GRAPH
         else:
             n.op = op
-            n.parents = (self,)
+            n.parents = parents = (self,)
             n.partials = partials
+            n.inner = (parents if self.parents else EMPTY) if known else None
         return n
 
     method.__name__ = method.__qualname__ = op.name
@@ -223,7 +270,7 @@ def lift(cls: type[Value], x: Any) -> Value | None:
         n.grad = 0.0
         n.label = ""
         n.op = None
-        n.parents = n.partials = EMPTY
+        n.parents = n.partials = n.inner = EMPTY
         return n
     if isinstance(x, cls):
         return x
@@ -275,13 +322,25 @@ def as_float(x: Any, where: str) -> float:
 
 def domain_error(op: Op, args: Sequence[Any], exc: BaseException) -> BaseException:
     """A forward or partials failure, restated with the op, the operands and their labels."""
+    reason = str(exc) or type(exc).__name__
+    cls = type(exc) if type(exc) in (ValueError, ZeroDivisionError, OverflowError) else ValueError
+    return cls(f"{op.describe()}: {reason}; got {describe_operands(op, args)}")
+
+
+def describe_operands(op: Op, args: Sequence[Any]) -> str:
+    """``x=0.0 (Value 'x')``: an op's operands named, for messages (the first six).
+
+    Example:
+        >>> import autograd_core as ag
+        >>> from autograd_core import _nodes, ops
+        >>> _nodes.describe_operands(ops.MUL, [ag.Value(2.0, label="w"), 3.0])
+        "a=2.0 (Value 'w'), b=3.0"
+    """
     names = op.argnames if len(op.argnames) == len(args) else [f"x{i}" for i in range(len(args))]
     shown = ", ".join(_describe(n, a) for n, a in list(zip(names, args))[:6])
     if len(args) > 6:
         shown += f", ... ({len(args)} inputs)"
-    reason = str(exc) or type(exc).__name__
-    cls = type(exc) if type(exc) in (ValueError, ZeroDivisionError, OverflowError) else ValueError
-    return cls(f"{op.describe()}: {reason}; got {shown}")
+    return shown
 
 
 def _describe(name: str, x: Any) -> str:
@@ -333,10 +392,14 @@ def dense(
         if len(xd) == n_in:  # interior inputs: parents (*w, *x, b), partials (*x, *w, 1)
             op = dot_op
             shared = None
+            # what the backward walk follows: the sample's interior inputs, one tuple shared
+            # by the layer's neurons (the weights and biases are leaves)
+            inner = tuple(v for v in xs if v.parents)
         elif not xd and all(type(v) is float for v in xs):  # data: bound to the op
             xd = xs
             op = affine.bind(tuple(xs), None, cache=False)
             shared = (*xd, 1.0)  # the partials of (*w, b), the same for every neuron
+            inner = EMPTY
         else:
             return None
         out: list[Value] = []
@@ -350,6 +413,7 @@ def dense(
             z.grad = 0.0
             z.label = ""
             z.op = op
+            z.inner = inner
             if shared is None:
                 z.parents = (*ws, *xs, b)
                 z.partials = (*xd, *wd, 1.0)
@@ -361,7 +425,7 @@ def dense(
                 r.grad = 0.0
                 r.label = ""
                 r.op = relu_op
-                r.parents = (z,)
+                r.parents = r.inner = (z,)
                 if total > 0.0:
                     r.data = total
                     r.partials = one

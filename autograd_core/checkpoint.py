@@ -835,7 +835,9 @@ def _load_parameters(model: Model, parameters: dict[str, Any], where: str) -> No
     try:
         model.load_state_dict(parameters)
     except (TypeError, ValueError) as exc:  # the file's values do not fit: its fault
-        raise CheckpointError(f"{where}: {exc}") from None
+        raise CheckpointError(
+            f'{where}: the "parameters" field does not fit the model: {exc}'
+        ) from None
 
 
 def _describe(arch: Any) -> str:

@@ -14,6 +14,7 @@ Sub-commands:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -49,7 +50,7 @@ def _graph(args: argparse.Namespace) -> int:
     viz = ag.viz
 
     def fail(message: str, status: int = 2) -> int:
-        print(f"autograd-core graph: error: {' '.join(message.split())}", file=sys.stderr)
+        print(f"autograd-core graph: error: {_printable(message)}", file=sys.stderr)
         return status
 
     try:
@@ -69,7 +70,7 @@ def _graph(args: argparse.Namespace) -> int:
     }
     if args.output is None:
         width = max([6, *(len(name) for name in names)])
-        print(f"{' '.join(args.expression.split())} = {out.data:.6g}")
+        print(f"{_printable(args.expression)} = {out.data:.6g}")
         print(f"  {'name':<{width}}  {'value':>12}" + ("" if args.no_backward else "  gradient"))
         for name, value in names.items():
             grad = "" if args.no_backward else f"  {value.grad:.6g}"
@@ -95,9 +96,27 @@ def _graph(args: argparse.Namespace) -> int:
             print(f"wrote {target}")
     except ValueError as exc:  # an extension that names no format
         return fail(str(exc))
+    except BrokenPipeError:
+        raise  # the reader has gone (`| head`): main() ends quietly
     except (viz.RendererNotFoundError, viz.RenderError, OSError) as exc:
         return fail(str(exc), status=1)
     return 0
+
+
+def _printable(text: str) -> str:
+    r"""``text`` on one line, safe for a terminal: whitespace runs become one space, and control
+    characters (escape sequences, NUL) and unpaired surrogates are shown escaped (``\x1b``)
+    instead of being sent to the terminal.
+
+    Example:
+        >>> from autograd_core.cli import _printable
+        >>> print(_printable("x  +\n y # \x1b[31mred"))
+        x + y # \x1b[31mred
+    """
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for c in " ".join(text.split())
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -124,6 +143,7 @@ def _train(args: argparse.Namespace) -> int:
     # written. A step that cannot go on raises _JobError with a one-line reason and the exit
     # status (2: inconsistent options, 1: the run failed, 130: interrupted), never a traceback.
     try:
+        _check_out(args)
         loss = _choose_loss(args)
         dataset = _load_data(args)
         model = _build_model(args, dataset, loss)
@@ -155,6 +175,22 @@ class _DataSet:
     points: list[list[float]]
     labels: list[Any]  # class indices, or float targets for the linear data set
     noise: float
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    """Refuse an --out that cannot become the run's directory before anything is trained."""
+    if not args.out:
+        return
+    out = Path(args.out)
+    # the deepest part of the path that exists must be a directory we may write into
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        what = "is a file" if existing == out else f"is inside {str(existing)!r}, a file"
+        raise _JobError(f"--out {str(out)!r} {what}; it must be a directory (new or existing)", 2)
+    if existing.exists() and not os.access(existing, os.W_OK | os.X_OK):
+        raise _JobError(f"--out {str(out)!r}: cannot write into {str(existing)!r}", 2)
 
 
 def _choose_loss(args: argparse.Namespace) -> str:
@@ -500,7 +536,12 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         default=1337,
         help="seed of the data; the weights use seed+1, the batch order seed+2 (default 1337)",
     )
-    add("--target-loss", type=float, metavar="X", help="stop once an epoch's loss is <= X")
+    add(
+        "--target-loss",
+        type=_finite_float,
+        metavar="X",
+        help="stop once an epoch's loss is <= X",
+    )
     add("--out", metavar="DIR", help="directory for the artefacts (default runs/<timestamp>)")
     add("--no-progress", action="store_true", help="no progress bar (shown only in a terminal)")
 
@@ -509,6 +550,16 @@ def _positive_float(text: str) -> float:
     number = _nonnegative_float(text)
     if number == 0.0:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return number
+
+
+def _finite_float(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if number - number:  # nan or inf
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return number
 
 
@@ -562,11 +613,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Evaluate EXPR with the given values, run backward, print each input's "
         "gradient and draw the graph. EXPR may use numbers, the names given, + - * / **, and "
         "exp log sqrt tanh sigmoid relu leaky_relu sin cos abs sum dot; nothing is eval'ed. "
-        "Put -- before an EXPR that starts with '-'.",
+        "Put -- before an EXPR that starts with '-' (options may follow it: "
+        'graph -- "-x" x=1 -o f.svg), or start it with a space.',
         epilog='example: autograd-core graph "tanh(x*w + b)" x=2 w=-3 b=6.8814 -o neuron.svg',
     )
     graph.add_argument("expression", metavar="EXPR", help='the formula, e.g. "tanh(x*w + b)"')
     graph.add_argument("assignments", metavar="NAME=VALUE", nargs="*", help="a value per name")
+    _add_graph_options(graph)
+    graph.set_defaults(handler=_graph)
+    return parser
+
+
+def _add_graph_options(graph: argparse.ArgumentParser) -> None:
+    """The options of ``graph``: on its subparser, and for options after ``--`` (see main)."""
     graph.add_argument(
         "-o",
         "--output",
@@ -591,8 +650,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a page that steps through the forward and backward pass (open it in a "
         "browser) instead of graph.svg",
     )
-    graph.set_defaults(handler=_graph)
-    return parser
+
+
+def _read_late_graph_options(args: argparse.Namespace, extra: list[str]) -> None:
+    """The words of ``graph`` that argparse left over, as options or NAME=VALUE words.
+
+    argparse stops filling the NAME=VALUE list at the first option (``graph f -o g.svg x=1``
+    leaves ``x=1`` over), and after ``--`` it takes every word as a positional, so in
+    ``graph -- "-x" x=1 -o f.svg`` the ``-o f.svg`` lands among the NAME=VALUE words. No
+    NAME=VALUE word starts with ``-`` (a name cannot), so the words that do are read here as
+    the options they are; the others are NAME=VALUE words, in the order given.
+    """
+    words: list[str] = [*args.assignments, *extra]
+    if any(word.startswith("-") for word in words):
+        late = argparse.ArgumentParser(prog="autograd-core graph", add_help=False)
+        _add_graph_options(late)
+        _, words = late.parse_known_args(words, namespace=args)
+    args.assignments = words
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -609,12 +683,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         0
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "graph":
+        _read_late_graph_options(args, extra)
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
         return 0
-    result: int = args.handler(args)
+    try:
+        result: int = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+    except BrokenPipeError:
+        # The reader of the output has gone (`autograd-core graph ... | head -3`): stop without
+        # a message, as Unix tools do. Output still buffered for the closed pipe goes to
+        # /dev/null, or Python would report the same error again when it flushes at exit.
+        _discard_stdout()
+        return 1
     return result
+
+
+def _discard_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file behind sys.stdout
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -70,7 +70,7 @@ def make_moons(
     """
     n_samples = _check_count(n_samples, "make_moons", minimum=2)
     noise = _check_noise(noise, "make_moons")
-    rng = random.Random(seed)
+    rng = random.Random(_check_seed(seed, "make_moons"))
     upper = n_samples // 2
     lower = n_samples - upper
     points: list[tuple[list[float], int]] = []
@@ -80,7 +80,7 @@ def make_moons(
     for i in range(lower):
         t = math.pi * i / max(lower - 1, 1)
         points.append(([1.0 - math.cos(t), 0.5 - math.sin(t)], 1))
-    return _noisy_shuffled(points, noise, rng)
+    return _noisy_shuffled(points, noise, rng, "make_moons")
 
 
 def make_circles(
@@ -116,7 +116,7 @@ def make_circles(
         exclusive_minimum=True,
         exclusive_maximum=True,
     )
-    rng = random.Random(seed)
+    rng = random.Random(_check_seed(seed, "make_circles"))
     outer = n_samples // 2
     inner = n_samples - outer
     points: list[tuple[list[float], int]] = []
@@ -125,7 +125,7 @@ def make_circles(
             # endpoint excluded: 0 and 2π are the same point of a circle
             t = 2.0 * math.pi * i / count
             points.append(([radius * math.cos(t), radius * math.sin(t)], label))
-    return _noisy_shuffled(points, noise, rng)
+    return _noisy_shuffled(points, noise, rng, "make_circles")
 
 
 def make_xor(
@@ -152,7 +152,7 @@ def make_xor(
     """
     n_samples = _check_count(n_samples, "make_xor", minimum=1)
     noise = _check_noise(noise, "make_xor")
-    rng = random.Random(seed)
+    rng = random.Random(_check_seed(seed, "make_xor"))
     corners = ((0.0, 0.0, 0), (0.0, 1.0, 1), (1.0, 0.0, 1), (1.0, 1.0, 0))
     features: list[list[float]] = []
     labels: list[int] = []
@@ -163,6 +163,7 @@ def make_xor(
             b += rng.gauss(0.0, noise)
         features.append([a, b])
         labels.append(label)
+    _check_finite(features, noise, "make_xor")
     return features, labels
 
 
@@ -199,7 +200,7 @@ def make_spiral(
     n_samples = _check_count(n_samples, "make_spiral", minimum=n_classes)
     noise = _check_noise(noise, "make_spiral")
     turns = real(turns, "turns", "make_spiral")
-    rng = random.Random(seed)
+    rng = random.Random(_check_seed(seed, "make_spiral"))
     points: list[tuple[list[float], int]] = []
     for k in range(n_classes):
         count = n_samples // n_classes + (1 if k < n_samples % n_classes else 0)
@@ -207,7 +208,7 @@ def make_spiral(
             r = i / max(count - 1, 1)
             t = 2.0 * math.pi * (k / n_classes + turns * r)
             points.append(([r * math.cos(t), r * math.sin(t)], k))
-    return _noisy_shuffled(points, noise, rng)
+    return _noisy_shuffled(points, noise, rng, "make_spiral")
 
 
 def make_linear(
@@ -247,14 +248,22 @@ def make_linear(
     else:
         weights = [real(w, "w", "make_linear")]  # a TypeError for anything but a number
     b = real(b, "b", "make_linear")
-    rng = random.Random(seed)
+    rng = random.Random(_check_seed(seed, "make_linear"))
     features: list[list[float]] = []
     targets: list[float] = []
     for _ in range(n_samples):
         x = [rng.random() for _ in weights]
-        target = b + math.fsum(wi * xi for wi, xi in zip(weights, x))
+        try:
+            target = b + math.fsum(wi * xi for wi, xi in zip(weights, x))
+        except OverflowError:  # fsum's intermediate sum left the floats
+            target = math.inf
         if noise:
             target += rng.gauss(0.0, noise)
+        if not math.isfinite(target):
+            raise ValueError(
+                f"make_linear: w, b and noise are too large: a target overflowed to {target!r} "
+                f"(w={w!r}, b={b!r}, noise={noise!r})"
+            )
         features.append(x)
         targets.append(target)
     return features, targets
@@ -502,7 +511,7 @@ def _batches(
 
 
 def _noisy_shuffled(
-    points: list[tuple[list[float], int]], noise: float, rng: random.Random
+    points: list[tuple[list[float], int]], noise: float, rng: random.Random, where: str
 ) -> tuple[list[list[float]], list[int]]:
     """Add Gaussian noise to every coordinate, then shuffle the points (all from ``rng``)."""
     if noise:
@@ -510,7 +519,24 @@ def _noisy_shuffled(
             for j in range(len(x)):
                 x[j] += rng.gauss(0.0, noise)
     rng.shuffle(points)
-    return [x for x, _ in points], [label for _, label in points]
+    features = [x for x, _ in points]
+    _check_finite(features, noise, where)
+    return features, [label for _, label in points]
+
+
+def _check_finite(features: list[list[float]], noise: float, where: str) -> None:
+    """A finite noise so large (1e308) that a coordinate overflows is refused, not returned."""
+    if not all(math.isfinite(v) for x in features for v in x):
+        raise ValueError(
+            f"{where}: noise must be small enough for finite points, got {noise!r} "
+            "(a coordinate overflowed)"
+        )
+
+
+def _check_seed(seed: int | None, where: str) -> int | None:
+    """None (a new data set each call) or an integer: the seeds Python's random module
+    documents as reproducible."""
+    return None if seed is None else integer(seed, "seed", where)
 
 
 def _check_count(n: int, where: str, minimum: int) -> int:

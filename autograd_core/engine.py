@@ -28,6 +28,9 @@ from __future__ import annotations
 import contextvars
 import functools
 import gc
+import sys
+import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -43,6 +46,9 @@ __all__ = [
     "topological_order",
     "apply",
     "as_value",
+    "grad",
+    "detect_anomaly",
+    "RemovableHandle",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -73,7 +79,7 @@ class Value:
         (-2.0, 2.0)
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "partials", "__weakref__")
+    __slots__ = ("data", "grad", "label", "op", "parents", "partials", "inner", "__weakref__")
 
     data: float
     grad: float
@@ -81,6 +87,10 @@ class Value:
     op: Op | None
     parents: tuple[Value, ...]
     partials: tuple[Any, ...]
+    # The parents that are interior nodes, which the backward walk follows (leaves only receive
+    # gradient): ``parents`` itself when all are, ``None`` until the first walk works them out.
+    # A layer's neurons share one tuple per sample. Not part of the public API.
+    inner: tuple[Value, ...] | None
 
     # numpy defers to our reflected operators (np.float64(2) * v calls v.__rmul__)
     __array_ufunc__ = None
@@ -92,12 +102,55 @@ class Value:
         self.grad = 0.0
         self.label = label
         self.op = None
-        self.parents = _EMPTY
-        self.partials = _EMPTY
+        self.parents = self.partials = self.inner = _EMPTY
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+        return f"Value(data={_shown(self.data)}, grad={_shown(self.grad)}{label})"
+
+    # -- a Value as a number: what PyTorch users try first ---------------------------------
+    # Conversions and comparisons read ``data`` (they are not differentiated, as in PyTorch).
+    # ``==`` stays identity, so that Values remain hashable graph nodes (sets, dict keys).
+
+    def item(self) -> float:
+        """The float inside, as PyTorch's ``tensor.item()``: the same as ``.data``.
+
+        Example:
+            >>> import autograd_core as ag
+            >>> ag.Value(2.5).item()
+            2.5
+        """
+        return self.data
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    def __bool__(self) -> bool:
+        return self.data != 0.0
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        return round(self.data, ndigits)
+
+    def __format__(self, spec: str) -> str:
+        return format(self.data, spec) if spec else repr(self)
+
+    def __lt__(self, other: Any) -> bool:
+        return self.data < _compared(other, "<")
+
+    def __le__(self, other: Any) -> bool:
+        return self.data <= _compared(other, "<=")
+
+    def __gt__(self, other: Any) -> bool:
+        return self.data > _compared(other, ">")
+
+    def __ge__(self, other: Any) -> bool:
+        return self.data >= _compared(other, ">=")
+
+    __eq__ = object.__eq__  # identity: Values are graph nodes (see above)
+    __hash__ = object.__hash__
 
     @property
     def is_leaf(self) -> bool:
@@ -176,9 +229,43 @@ class Value:
 
         return draw_graph(self, **options)
 
+    def explain(self, **options: Any) -> Any:
+        """Step through the forward and backward pass of this graph, in a notebook or a page.
+
+        Shorthand for ``autograd_core.stepthrough.explain(self, **options)``; see there.
+        """
+        from autograd_core.stepthrough import explain  # a higher layer: import on use
+
+        return explain(self, **options)
+
+    def register_hook(self, hook: Callable[[Any], Any]) -> RemovableHandle:
+        """Call ``hook(grad)`` when backward has this node's whole gradient (PyTorch's hook).
+
+        The hook may return a replacement gradient (or ``None`` to keep it); the replacement is
+        what the node stores and hands on to its parents. Hooks run in reverse topological
+        order, in ``backward`` and in :func:`grad`, leaves last. Graphs with hooks take the
+        general (slower) path of ``backward``.
+
+        Returns:
+            A handle whose ``remove()`` takes the hook off again.
+
+        Example:
+            >>> import autograd_core as ag
+            >>> x = ag.Value(3.0, label="x")
+            >>> y = x * x
+            >>> handle = y.register_hook(lambda g: g * 10)  # scale the gradient reaching y
+            >>> (y + 1).backward()
+            >>> x.grad
+            60.0
+            >>> handle.remove()
+        """
+        if not callable(hook):
+            raise TypeError(f"register_hook: hook must be callable, got {hook!r}")
+        return _hooks.add(self, hook)
+
     # -- the chain rule ---------------------------------------------------------------------
 
-    def backward(self, gradient: float = 1.0) -> None:
+    def backward(self, gradient: Any = 1.0, create_graph: bool = False) -> None:
         """Compute d(self)/d(node) for every node of the graph that produced ``self``.
 
         Non-leaf nodes are reset and hold this pass's gradient; leaves (inputs, parameters,
@@ -187,6 +274,15 @@ class Value:
 
         Args:
             gradient: The seed d(loss)/d(self); 1.0 when ``self`` is the loss.
+            create_graph: Compute the gradients as Values with their own graph (the op table's
+                partials rules are fed Values), so that ``x.grad.backward()`` gives second
+                derivatives. Leaves then hold Values in ``grad``.
+
+        Edge cases follow PyTorch: a node whose gradient is 0 hands nothing on (unless one of
+        its local derivatives is infinite or NaN: 0·inf is NaN); ``relu`` and ``leaky_relu``
+        *select*, so a zero local derivative passes nothing even when the gradient is infinite.
+        When a leaf ends with a non-finite gradient, a ``RuntimeWarning`` names the leaf and the
+        op where the first non-finite gradient arose; under :func:`detect_anomaly` it raises.
 
         Example:
             >>> import autograd_core as ag
@@ -196,8 +292,13 @@ class Value:
             >>> x.grad  # 2x + 2
             8.0
         """
+        if create_graph or _hooks.count or _anomaly.active:
+            _general_backward(self, gradient, create_graph)
+            return
         seed = _nodes.as_float(gradient, "backward: gradient")
         if not self.parents:
+            if self.inner is _nodes.NO_GRAPH:
+                raise _no_graph_error(self)
             self.grad += seed
             return
         # The walk allocates two objects per node and frees them all at the end; with the cyclic
@@ -207,25 +308,53 @@ class Value:
         collecting = _gc_isenabled()
         _gc_disable()
         try:
-            order, earlier = _interior_order(self)
+            order, suspect = _interior_order(self)
             for node in order:  # interior nodes hold this pass's gradient only
                 node.grad = 0.0
-            for leaf in earlier:  # leaves: this pass's total first, then old + total
-                leaf.grad = 0.0
             self.grad = seed
             for node in reversed(order):
                 g = node.grad
-                if g == 0.0:
-                    continue  # nothing to hand down (keeps an infinite partial from making 0·inf)
+                if not g:
+                    # Nothing to hand down, unless a local derivative is infinite or NaN
+                    # (0·inf is NaN): the walk left ``inner`` unset on exactly those nodes.
+                    if node.inner is None:
+                        suspect = _hand_down(node, g) or suspect
+                    continue
+                if g - g:  # infinite or NaN: PyTorch's rules, see _hand_down
+                    suspect = _hand_down(node, g) or suspect
+                    continue
                 for parent, local in zip(node.parents, node.partials):
                     parent.grad += local * g
-            # Leaves accumulate across calls as ``old + this pass's total`` (PyTorch's order of
-            # addition), so a second identical backward gives exactly twice the first.
-            for leaf, old in earlier.items():
-                leaf.grad = old + leaf.grad
+            if suspect or len(order) <= _CHECK_LEAVES_UP_TO:
+                _check_leaves(order)
         finally:
             if collecting:
                 _gc_enable()
+
+
+# A graph this small has its leaves' gradients checked after every pass (a few microseconds):
+# that catches an overflow in the very last product into a leaf, which nothing else sees.
+# Larger graphs are checked when the pass met an infinite or NaN local derivative or gradient.
+_CHECK_LEAVES_UP_TO = 1000
+
+
+def _hand_down(node: Value, g: float) -> bool:
+    """The chain rule for a node whose gradient is 0, infinite or NaN; True if non-finite.
+
+    A zero gradient hands nothing down, as the multiplications would give zeros, except that
+    0 times an infinite or NaN local derivative is NaN (PyTorch computes it, so do we). Ops that
+    *select* (relu, leaky_relu) pass nothing along an edge whose local derivative is 0, however
+    large the gradient.
+    """
+    partials = node.partials
+    if not g:
+        total = sum(partials)
+        if not total - total:
+            return False  # every local derivative is finite: only zeros to add
+    for parent, local, passing in zip(node.parents, partials, _passes(node, g, partials)):
+        if passing:
+            parent.grad += local * g
+    return True
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -306,40 +435,453 @@ def as_value(x: Any, where: str = "as_value") -> Value:
     return _nodes.leaf(Value, _nodes.as_float(x, where))
 
 
-def _interior_order(root: Value) -> tuple[list[Value], dict[Value, float]]:
-    """The interior nodes ``root`` depends on, each after its parents: the backward walk.
+def _interior_order(*roots: Value) -> tuple[list[Value], bool]:
+    """The interior nodes the roots depend on, each after its parents: the backward walk.
 
-    Iterative depth-first search, so graph depth is limited by memory, not by the Python stack.
-    Leaves need no visit: they only receive gradient from their children. In an MLP most edges
-    end at a leaf (weights, biases, constants), and a wide graph may have millions of distinct
-    leaves, so they stay out of the visited set (which would otherwise grow with them).
+    Iterative depth-first search over each node's ``inner`` parents, so graph depth is limited
+    by memory, not by the Python stack. Leaves need no visit: they only receive gradient. In an
+    MLP most edges end at a leaf (weights, biases, constants), so the walk never looks at them:
+    a node keeps its interior parents apart (``inner``), worked out here the first time a node
+    is walked when its maker did not know them. (Following only those edges makes the walk of
+    the moons step 3× faster.)
 
-    Returns the order and the leaves that already hold a gradient, with that gradient, so that
-    ``backward`` can compute each leaf's total for the pass on its own and add it to the old
-    value at the end (PyTorch's order of addition).
+    Returns the order and whether a node has an infinite or NaN local derivative (such nodes
+    keep ``inner`` unset, so every walk sees them), for the check of the leaves.
     """
     order: list[Value] = []
-    earlier: dict[Value, float] = {}
-    visited = {root}
+    suspect = False
+    visited = set(roots)
     mark = visited.add
-    # Each stack entry is a node and an iterator over its parents; a node is emitted when its
-    # iterator is exhausted, i.e. after all its parents. (15% faster than a peek-twice walk.)
-    stack = [(root, iter(root.parents))]
+    # Each stack entry is a node and an iterator over its interior parents; a node is emitted
+    # when its iterator is exhausted, i.e. after all its parents.
+    stack = []
+    for root in roots:
+        inner = root.inner
+        if inner is None:
+            inner, finite = _inner_parents(root)
+            suspect = suspect or not finite
+        stack.append((root, iter(inner)))
+    stack.reverse()
     push = stack.append
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if parent.parents:
-                if parent not in visited:
-                    mark(parent)
-                    push((parent, iter(parent.parents)))
-                    break
-            elif parent.grad:
-                earlier.setdefault(parent, parent.grad)
+            if parent not in visited:
+                mark(parent)
+                inner = parent.inner
+                if inner is None:
+                    inner, finite = _inner_parents(parent)
+                    suspect = suspect or not finite
+                push((parent, iter(inner)))
+                break
         else:
             stack.pop()
             order.append(node)
-    return order, earlier
+    return order, suspect
+
+
+def _inner_parents(node: Value) -> tuple[tuple[Value, ...], bool]:
+    """A node's interior parents, stored in ``node.inner`` unless a local derivative is not
+    finite; and whether all are finite."""
+    inner = tuple([p for p in node.parents if p.parents])
+    if len(inner) == len(node.parents):
+        inner = node.parents
+    partials = node.partials
+    try:
+        total = sum(partials)
+        finite = not total - total
+    except TypeError:  # a rule that returned something else than numbers
+        finite = all(_nodes.is_finite(p) for p in partials)
+    if not finite:  # inf or nan, or a sum that overflowed: look closer
+        finite = all(_nodes.is_finite(p) for p in partials)
+    if finite:
+        node.inner = inner
+    return inner, finite
+
+
+def _check_leaves(order: list[Value]) -> None:
+    """Warn when a leaf of the graph walked ended with an infinite or NaN gradient."""
+    for node in order:
+        for parent in node.parents:
+            if not parent.parents and not _nodes.is_finite(parent.grad):
+                origin = _first_non_finite(order)
+                name = f"{parent.label!r}" if parent.label else f"of value {parent.data!r}"
+                warnings.warn(
+                    f"backward: the gradient of leaf {name} is {parent.grad!r}; {origin}",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                return
+
+
+def _first_non_finite(order: list[Value]) -> str:
+    """Where, in backward's order, a finite gradient first became infinite or NaN, and why."""
+    for node in reversed(order):
+        g = node.grad
+        if not _nodes.is_finite(g):
+            continue
+        for i, local in enumerate(node.partials):
+            if _nodes.is_finite(local * g):
+                continue
+            assert node.op is not None
+            names = node.op.argnames
+            arg = names[i] if len(names) == len(node.parents) else f"input {i}"
+            where = _anomaly.where(node)
+            if _nodes.is_finite(local):
+                why = f"the product {local!r} × {g!r} overflows"
+            else:
+                why = f"its local derivative ∂out/∂{arg} is {local!r}"
+            return (
+                f"the first infinite or NaN gradient arose at {_describe_node(node)}{where}: {why}"
+            )
+    return "the seed gradient or a gradient set by hand was not finite"
+
+
+# -- the general chain rule: gradients of any order, hooks, anomaly mode ---------------------
+
+
+def grad(
+    outputs: Value | Sequence[Value],
+    inputs: Value | Sequence[Value],
+    grad_outputs: Any = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Any, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, leaving every ``.grad`` alone.
+
+    PyTorch's ``torch.autograd.grad``. With ``create_graph=True`` the op table's partials
+    rules are fed Values, so each gradient is itself a Value with a graph: differentiate it
+    again for second derivatives, and again for third, to any order. Pictures draw it.
+
+    Args:
+        outputs: A Value or a sequence of Values (their gradients are summed).
+        inputs: A Value or a sequence of Values (leaves or interior nodes).
+        grad_outputs: The seed for each output (numbers, or Values with create_graph); 1.0
+            each by default.
+        create_graph: Return Values with a graph instead of floats.
+        allow_unused: Return ``None`` for an input the outputs do not depend on instead of
+            raising ``ValueError``.
+
+    Returns:
+        A tuple with one gradient per input.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> x = ag.Value(2.0, label="x")
+        >>> y = x ** 3
+        >>> (dy,) = ag.grad(y, x, create_graph=True)   # 3x² as a Value: 12
+        >>> (d2y,) = ag.grad(dy, x, create_graph=True)  # 6x: 12
+        >>> (d3y,) = ag.grad(d2y, x)                    # 6
+        >>> dy.data, d2y.data, d3y, x.grad
+        (12.0, 12.0, 6.0, 0.0)
+    """
+    outs = _as_values(outputs, "grad: outputs")
+    ins = _as_values(inputs, "grad: inputs")
+    if grad_outputs is None:
+        seeds: list[Any] = [1.0] * len(outs)
+    else:
+        seeds = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
+        if len(seeds) != len(outs):
+            raise ValueError(
+                f"grad: {len(seeds)} grad_outputs for {len(outs)} outputs; give one per output"
+            )
+    grads = _chain_rule(outs, seeds, create_graph)
+    result: list[Any] = []
+    for i, x in enumerate(ins):
+        if x in grads:
+            result.append(grads[x])
+        elif allow_unused:
+            result.append(None)
+        else:
+            name = f" {x.label!r}" if x.label else f" {i}"
+            raise ValueError(
+                f"grad: input{name} (data={x.data!r}) is not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+    return tuple(result)
+
+
+def _as_values(xs: Any, where: str) -> list[Value]:
+    items = [xs] if isinstance(xs, Value) else list(xs) if isinstance(xs, (list, tuple)) else None
+    if not items or not all(isinstance(x, Value) for x in items):
+        raise TypeError(f"{where}: expected a Value or a non-empty list of Values, got {xs!r}")
+    return items
+
+
+def _general_backward(root: Value, gradient: Any, create_graph: bool) -> None:
+    """``backward`` with hooks, anomaly mode or ``create_graph``: through :func:`_chain_rule`,
+    then the results stored in ``.grad`` (interior nodes: this pass; leaves: accumulated)."""
+    seed = gradient if isinstance(gradient, Value) else _nodes.as_float(gradient, "backward")
+    if not root.parents and root.inner is _nodes.NO_GRAPH:
+        raise _no_graph_error(root)
+    grads = _chain_rule([root], [seed], create_graph)
+    for node, g in grads.items():
+        if node.parents:
+            node.grad = g
+        else:
+            old = node.grad
+            node.grad = g if type(old) is float and old == 0.0 else old + g
+
+
+def _chain_rule(roots: list[Value], seeds: list[Any], create_graph: bool) -> dict[Value, Any]:
+    """The chain rule into a dict, node -> gradient: floats, or Values with ``create_graph``."""
+    for root, seed in zip(roots, seeds):
+        if not root.parents and root.inner is _nodes.NO_GRAPH:
+            raise _no_graph_error(root)
+        if not create_graph and isinstance(seed, Value):
+            raise TypeError("grad: a Value in grad_outputs needs create_graph=True")
+    grads: dict[Value, Any] = {}
+    for root, seed in zip(roots, seeds):
+        s = seed if isinstance(seed, Value) else _nodes.as_float(seed, "grad: grad_outputs")
+        grads[root] = grads[root] + s if root in grads else s
+    interior = [r for r in roots if r.parents]
+    order = _interior_order(*interior)[0] if interior else []
+    hooks = _hooks.table if _hooks.count else None
+    checking = _anomaly.active
+    mode = enable_grad() if create_graph else no_grad()
+    with mode:
+        for node in reversed(order):
+            g = grads.get(node)
+            if g is None:
+                continue
+            if hooks is not None and node in hooks:
+                g = grads[node] = _run_hooks(node, g)
+            if checking:
+                _anomaly.check_gradient(node, g)
+            if create_graph:
+                assert node.op is not None
+                local_rule = node.op.partials(node, *node.parents)
+            else:
+                local_rule = node.partials
+            passes = _passes(node, g, local_rule)
+            for parent, local, passing in zip(node.parents, local_rule, passes):
+                if not passing:
+                    continue
+                contribution = local * g
+                if checking:
+                    _anomaly.check_contribution(node, parent, local, g, contribution)
+                grads[parent] = grads[parent] + contribution if parent in grads else contribution
+        if hooks is not None:
+            for leaf in [n for n in grads if not n.parents and n in hooks]:
+                grads[leaf] = _run_hooks(leaf, grads[leaf])
+    if not checking and not create_graph and any(not _nodes.is_finite(g) for g in grads.values()):
+        _check_dict(grads, order)
+    return grads
+
+
+def _passes(node: Value, g: Any, partials: Sequence[Any]) -> Sequence[bool]:
+    """Which edges of ``node`` carry gradient ``g`` (PyTorch's rules): for a finite non-zero
+    ``g``, all; for a zero ``g``, those whose local derivative is infinite or NaN (0·inf is
+    NaN; 0 × a finite number adds nothing); for an infinite or NaN ``g``, all. In the last two
+    cases a zero derivative of an op that *selects* (relu) passes nothing."""
+    gd = _data(g)
+    if gd and not gd - gd:
+        return [True] * len(partials)
+    passes = [True] * len(partials) if gd else [not _nodes.is_finite(_data(p)) for p in partials]
+    return _unselected(node, passes) if any(passes) else passes
+
+
+def _unselected(node: Value, passes: list[bool]) -> list[bool]:
+    """``passes`` without the edges that ``node``'s op selects away (see ``Op.selects``)."""
+    op = node.op
+    if op is None or op.base.selects is None:
+        return passes
+    blocked = op.base.selects(*(p.data for p in node.parents), *op.params)
+    return [p and not b for p, b in zip(passes, blocked)]
+
+
+def _data(x: Any) -> float:
+    return x.data if isinstance(x, Value) else float(x)
+
+
+def _check_dict(grads: dict[Value, Any], order: list[Value]) -> None:
+    for node, g in grads.items():
+        if not node.parents and not _nodes.is_finite(g):
+            name = f"{node.label!r}" if node.label else f"of value {node.data!r}"
+            warnings.warn(
+                f"grad: the gradient of leaf {name} is {g!r}", RuntimeWarning, stacklevel=4
+            )
+            return
+
+
+def _run_hooks(node: Value, g: Any) -> Any:
+    for hook in list(_hooks.table.get(node, {}).values()):
+        replaced = hook(g)
+        if replaced is not None:
+            if not isinstance(replaced, Value):
+                replaced = _nodes.as_float(replaced, "register_hook: the hook's return value")
+            g = replaced
+    return g
+
+
+class RemovableHandle:
+    """What ``Value.register_hook`` returns: ``remove()`` takes the hook off.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> x = ag.Value(1.0)
+        >>> h = x.register_hook(print)
+        >>> h.remove(); h.remove()  # removing twice is harmless
+    """
+
+    __slots__ = ("_node", "_key")
+
+    def __init__(self, node: Value, key: int) -> None:
+        self._node: weakref.ref[Value] = weakref.ref(node)
+        self._key = key
+
+    def remove(self) -> None:
+        """Take the hook off (nothing happens if it is already off)."""
+        node = self._node()
+        if node is not None:
+            _hooks.remove(node, self._key)
+
+
+class _Hooks:
+    """The hooks of all nodes, held weakly: a node with hooks is freed like any other."""
+
+    def __init__(self) -> None:
+        self.table: weakref.WeakKeyDictionary[Value, dict[int, Callable[[Any], Any]]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self.next_key = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.table)
+
+    def add(self, node: Value, hook: Callable[[Any], Any]) -> RemovableHandle:
+        self.next_key += 1
+        self.table.setdefault(node, {})[self.next_key] = hook
+        return RemovableHandle(node, self.next_key)
+
+    def remove(self, node: Value, key: int) -> None:
+        hooks = self.table.get(node)
+        if hooks is not None:
+            hooks.pop(key, None)
+            if not hooks:
+                del self.table[node]
+
+
+_hooks = _Hooks()
+
+
+class _Anomaly:
+    """Anomaly mode's state: where each node was made, and the checks of backward."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.sites: weakref.WeakKeyDictionary[Value, str] = weakref.WeakKeyDictionary()
+
+    @property
+    def active(self) -> bool:
+        return self.depth > 0
+
+    def where(self, node: Value) -> str:
+        site = self.sites.get(node)
+        return f", made at {site}" if site else ""
+
+    def new(self, cls: type[Value]) -> Value:
+        """``object.__new__`` for nodes while anomaly mode is on: also records the caller."""
+        node: Value = _object_new(cls)
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_globals.get("__name__", "").startswith(_PACKAGE):
+            frame = frame.f_back  # type: ignore[assignment]
+        if frame is not None:
+            self.sites[node] = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        return node
+
+    def check_gradient(self, node: Value, g: Any) -> None:
+        if not _nodes.is_finite(_data(g)):
+            raise FloatingPointError(
+                f"detect_anomaly: backward reached {_describe_node(node)}{self.where(node)} "
+                f"with gradient {_data(g)!r}"
+            )
+
+    def check_contribution(
+        self, node: Value, parent: Value, local: Any, g: Any, contribution: Any
+    ) -> None:
+        if _nodes.is_finite(_data(contribution)):
+            return
+        assert node.op is not None
+        i = node.parents.index(parent)
+        names = node.op.argnames
+        arg = names[i] if len(names) == len(node.parents) else f"input {i}"
+        raise FloatingPointError(
+            f"detect_anomaly: backward of {_describe_node(node)}{self.where(node)} produced "
+            f"{_data(contribution)!r} for ∂/∂{arg}: local derivative {_data(local)!r} × "
+            f"gradient {_data(g)!r}"
+        )
+
+
+_anomaly = _Anomaly()
+_object_new = object.__new__
+_PACKAGE = __name__.rsplit(".", 1)[0] + "."
+
+
+def _describe_node(node: Value) -> str:
+    assert node.op is not None
+    return f"{node.op.describe()}({_nodes.describe_operands(node.op, node.parents)})"
+
+
+class detect_anomaly:  # noqa: N801 - named like PyTorch's context manager
+    """Find where a NaN or infinity comes from: inside this block, every node records the line
+    of your code that made it, and backward raises ``FloatingPointError`` at the first
+    infinite or NaN gradient, naming the op, its inputs and that line.
+
+    Slow (a stack lookup per node), so for debugging; no cost at all when off. It is one
+    switch for the whole process, and it nests.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> x = ag.Value(0.0, label="x")
+        >>> with ag.detect_anomaly():
+        ...     y = ag.sqrt(x) * 0.0 + x
+        ...     y.backward()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        FloatingPointError: detect_anomaly: backward of sqrt(x=0.0 (Value 'x')), made at ...
+    """
+
+    def __enter__(self) -> detect_anomaly:
+        _anomaly.depth += 1
+        _nodes.set_node_allocator(_anomaly.new)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _anomaly.depth -= 1
+        if not _anomaly.depth:
+            _nodes.set_node_allocator(_object_new)
+
+
+def _no_graph_error(node: Value) -> RuntimeError:
+    return RuntimeError(
+        f"backward: {node!r} has no graph: it was computed under no_grad (or "
+        "set_grad_enabled(False)), so there is nothing to differentiate. Compute it with "
+        "gradients enabled, or start from a leaf you made with Value(...)."
+    )
+
+
+def _shown(x: Any) -> str:
+    """A number in a repr: exact when short, else to 8 significant digits (PyTorch shows 4)."""
+    if type(x) is not float:
+        return repr(x)
+    text = repr(x)
+    if len(text) <= 10:
+        return text
+    short = f"{x:.8g}"
+    return short if "e" in short or "." in short else short + ".0"
+
+
+def _compared(other: Any, symbol: str) -> float:
+    if isinstance(other, Value):
+        return other.data
+    number = _nodes.lift_number(other) if not isinstance(other, float) else other
+    if number is None:
+        raise TypeError(
+            f"'{symbol}' between a Value and {type(other).__name__} {other!r}: compare with a "
+            "number or another Value"
+        )
+    return number
 
 
 # -- gradient mode ---------------------------------------------------------------------------

@@ -12,8 +12,13 @@ allows:
   picture with its name and gradient);
 * ``+ - * / **`` and unary ``-`` / ``+``;
 * calls of the op table's functions (``exp log sqrt tanh sigmoid relu leaky_relu sin cos
-  abs``, see ``ops.functions()``) and the n-ary ``sum(a, b, c, ...)`` and
-  ``dot([w1, w2], [x1, x2], b)`` (lists only as ``dot``'s arguments).
+  abs``, see ``ops.functions()``) and the n-ary ``sum(a, b, c, ...)`` (or ``sum([a, b, c])``,
+  as ``ag.sum`` takes a list) and ``dot([w1, w2], [x1, x2], b)``: lists only as the arguments
+  of ``sum`` and ``dot``.
+
+Names are ASCII identifiers. (Python would read ``𝐞𝐱𝐩`` as ``exp`` and ``ﬁ`` as ``fi``, after
+Unicode normalisation; such names are refused instead of silently becoming other names.)
+Whitespace around the formula is ignored, so ``" -x"`` is ``-x``.
 
 Anything else -- attribute access, subscripts, lambdas, comprehensions, strings, keyword
 arguments, unknown names -- is rejected with an :class:`ExpressionError` that quotes the
@@ -21,13 +26,17 @@ offending part and its column. Evaluation errors of the library (``log(0)``, ``1
 come out as the same error type, carrying the library's message.
 
 Both the check and the evaluation walk the tree with an explicit stack, never recursion, and the
-text is limited in length; the parser's own limits on pathological input (``RecursionError``,
-``MemoryError``) are caught and reported like any other mistake.
+text is limited in length (:data:`MAX_LENGTH`). Python's parser has a limit of its own: it
+builds ``x+x+...+x`` as one nested level per ``+`` and gives up near 3,000 levels (the exact
+number depends on the Python version); the error then says so and suggests
+``sum(x, x, ...)``, which is flat. Its other limits (200 nested parentheses, ``MemoryError``)
+are reported like any other mistake.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import keyword
 import math
 import warnings
@@ -67,7 +76,7 @@ FUNCTIONS: Mapping[str, _Function] = {
         op.name: _Function(functional.FUNCTIONS[op.name], 1, 1 + len(op.param_names))
         for op in ops.functions()
     },
-    "sum": _Function(lambda *terms: functional.sum(terms), 1, None),
+    "sum": _Function(lambda *terms: functional.sum(_terms(terms)), 1, None),
     "dot": _Function(functional.dot, 2, 3),
 }
 """The functions a formula may call, by name."""
@@ -112,7 +121,7 @@ _NOT_ALLOWED: Mapping[type[ast.AST], str] = {
     ast.JoinedStr: "f-strings are not allowed",
     ast.FormattedValue: "f-strings are not allowed",
     ast.Tuple: "tuples are not allowed",
-    ast.List: "lists are allowed only as the arguments of dot",
+    ast.List: "lists are allowed only as the arguments of sum and dot",
     ast.Set: "sets are not allowed",
     ast.Dict: "dicts are not allowed",
     ast.Await: "await is not allowed",
@@ -149,9 +158,10 @@ def evaluate(source: str, variables: Mapping[str, Any]) -> Any:
         ...     print(exc)
         attribute access is not allowed: 'x.__class__' (column 1)
     """
-    tree = _parse(source)
-    _check(tree, source, variables)
-    return _compute(tree, source, variables)
+    formula = _Formula.of(source)
+    tree = _parse(formula)
+    _check(tree, formula, variables)
+    return _compute(tree, formula, variables)
 
 
 def parse_assignment(text: str) -> tuple[str, float]:
@@ -178,6 +188,8 @@ def parse_assignment(text: str) -> tuple[str, float]:
         raise ExpressionError(f"expected NAME=VALUE, got {_quote(text)}")
     if not name.isidentifier() or keyword.iskeyword(name):
         raise ExpressionError(f"{_quote(name)} is not a valid name (in {_quote(text)})")
+    if not name.isascii():
+        raise ExpressionError(f"{_quote(name)} is not a valid name: {_ASCII_NAMES}")
     if name in FUNCTIONS:
         raise ExpressionError(f"{_quote(name)} is a function name; choose another variable name")
     try:
@@ -215,9 +227,29 @@ def parse_assignments(texts: Iterable[str]) -> dict[str, Value]:
 # -- reading and checking ----------------------------------------------------------------------
 
 
-def _parse(source: str) -> ast.Expression:
-    if not isinstance(source, str):
-        raise TypeError(f"evaluate: expected the formula as a str, got {type(source).__name__}")
+_ASCII_NAMES = "names are made of the ASCII letters a-z, A-Z, digits and _"
+
+
+class _Formula(str):
+    """The formula with leading whitespace removed, and where its text starts in the original
+    (so that columns in messages count from the text the user typed)."""
+
+    line_shift: int
+    column_shift: int
+
+    @classmethod
+    def of(cls, source: str) -> _Formula:
+        if not isinstance(source, str):
+            raise TypeError(f"evaluate: expected the formula as a str, got {type(source).__name__}")
+        text = source.lstrip()
+        skipped = source[: len(source) - len(text)]
+        formula = cls(text)
+        formula.line_shift = skipped.count("\n")
+        formula.column_shift = len(skipped) - (skipped.rfind("\n") + 1)
+        return formula
+
+
+def _parse(source: _Formula) -> ast.Expression:
     if len(source) > MAX_LENGTH:
         raise ExpressionError(
             f"the expression is too long ({len(source)} characters; at most {MAX_LENGTH})"
@@ -231,14 +263,38 @@ def _parse(source: str) -> ast.Expression:
             return ast.parse(source, mode="eval")
     except SyntaxError as exc:
         reason = (exc.msg or "invalid syntax").split("\n")[0]
-        where = f" (column {exc.offset})" if exc.offset and (exc.lineno or 1) == 1 else ""
-        if exc.lineno and exc.lineno > 1:
-            where = f" (line {exc.lineno}, column {exc.offset})"
+        line = (exc.lineno or 1) + source.line_shift
+        column = (exc.offset or 0) + (source.column_shift if (exc.lineno or 1) == 1 else 0)
+        where = f" (column {column})" if exc.offset and line == 1 else ""
+        if exc.offset and line > 1:
+            where = f" (line {line}, column {column})"
         raise ExpressionError(f"invalid syntax: {reason}{where}") from None
-    except (RecursionError, MemoryError):
+    except RecursionError:
+        raise ExpressionError(
+            "the expression is nested too deeply for Python's parser, which reads a chain such "
+            f"as x+x+...+x as one level per operator and stops at about {_depth_limit():,} "
+            "levels here; write a long sum as sum(x, x, ...), which is flat"
+        ) from None
+    except MemoryError:
         raise ExpressionError("the expression is nested too deeply to read") from None
     except ValueError as exc:  # e.g. a null byte, on Python versions that report it so
         raise ExpressionError(f"invalid expression: {exc}") from None
+
+
+@functools.cache
+def _depth_limit() -> int:
+    """How long a chain x+x+...+x this Python's parser reads, found by bisection (once, after
+    it refused one; each try takes a millisecond or two)."""
+    low, high = 1, MAX_LENGTH // 2 + 1  # low parses; high is more than MAX_LENGTH allows
+    while high - low > 1:
+        middle = (low + high) // 2
+        try:
+            ast.parse("+".join(["x"] * middle), mode="eval")
+        except (RecursionError, MemoryError, SyntaxError):
+            high = middle
+        else:
+            low = middle
+    return low - 1  # operators in the longest chain that parses
 
 
 def _check(tree: ast.Expression, source: str, variables: Mapping[str, Any]) -> None:
@@ -252,6 +308,7 @@ def _check(tree: ast.Expression, source: str, variables: Mapping[str, Any]) -> N
         if isinstance(node, ast.Constant):
             _check_number(node, source)
         elif isinstance(node, ast.Name):
+            _check_ascii(node, source)
             if node.id not in variables:
                 if node.id in FUNCTIONS:
                     raise _error(node, source, f"{node.id} is a function: call it, as {node.id}(x)")
@@ -268,7 +325,7 @@ def _check(tree: ast.Expression, source: str, variables: Mapping[str, Any]) -> N
             children = [node.operand]
         elif isinstance(node, ast.Call):
             children = _check_call(node, source)
-            lists_below = isinstance(node.func, ast.Name) and node.func.id == "dot"
+            lists_below = isinstance(node.func, ast.Name) and node.func.id in ("sum", "dot")
         elif isinstance(node, ast.List) and list_ok:
             children = list(node.elts)
         else:
@@ -296,6 +353,7 @@ def _check_call(node: ast.Call, source: str) -> list[ast.AST]:
         if type(func) in _NOT_ALLOWED:
             raise _error(func, source, _not_allowed(func))
         raise _error(node, source, f"only these functions can be called: {_function_list()}")
+    _check_ascii(func, source)
     spec = FUNCTIONS.get(func.id)
     if spec is None:
         raise _error(
@@ -316,6 +374,16 @@ def _check_call(node: ast.Call, source: str) -> list[ast.AST]:
             expected = f"{spec.min_args} to {spec.max_args}"
         raise _error(node, source, f"{func.id} takes {expected} argument(s), got {n}")
     return list(node.args)
+
+
+def _check_ascii(name: ast.Name, source: str) -> None:
+    # Python has already normalised the name (NFKC: 𝐞𝐱𝐩 -> exp); what was typed is in the text.
+    if source.isascii():
+        return
+    written = ast.get_source_segment(source, name) or name.id
+    if not written.isascii():
+        reason = f"not a valid name ({_ASCII_NAMES}; Python would read it as {name.id!r})"
+        raise _error(name, source, reason)
 
 
 def _not_allowed(node: ast.AST) -> str:
@@ -406,6 +474,10 @@ def _check_arguments(name: str, args: list[Any]) -> None:
         if len(args) == 3 and isinstance(args[2], list):
             raise TypeError("dot's bias must be a single value, not a list")
         return
+    if name == "sum" and any(isinstance(a, list) for a in args):
+        if len(args) > 1:
+            raise TypeError("sum takes terms or one list of them: sum(x, y) or sum([x, y])")
+        return
     if any(isinstance(a, list) for a in args):
         raise TypeError(f"{name} does not take a list")
     if any(isinstance(a, Value) for a in args[1:]) and name not in ("sum", "dot"):
@@ -415,11 +487,21 @@ def _check_arguments(name: str, args: list[Any]) -> None:
 # -- messages ----------------------------------------------------------------------------------
 
 
+def _terms(args: tuple[Any, ...]) -> Any:
+    """The terms of ``sum(...)``: its arguments, or the one list given (``sum([x, y])``)."""
+    return args[0] if len(args) == 1 and isinstance(args[0], list) else args
+
+
 def _error(node: ast.AST, source: str, reason: str) -> ExpressionError:
-    """``reason: 'snippet' (column N)``, one line, with the snippet cut to a readable length."""
+    """``reason: 'snippet' (column N)``, one line, with the snippet cut to a readable length.
+
+    Lines and columns count from the text as typed, leading whitespace included."""
     snippet = ast.get_source_segment(source, node) or ""
     line = getattr(node, "lineno", 1)
     column = getattr(node, "col_offset", 0) + 1
+    if isinstance(source, _Formula):
+        column += source.column_shift if line == 1 else 0
+        line += source.line_shift
     where = f"column {column}" if line == 1 else f"line {line}, column {column}"
     return ExpressionError(f"{reason}: {_quote(snippet)} ({where})")
 

@@ -6,7 +6,9 @@ them up (``reduction="sum"``).
 
 * ``mse_loss`` -- mean squared error ``(ŷ − y)²``, for regression.
 * ``hinge_loss`` -- ``max(0, 1 − y·score)`` with labels ``y = ±1``: zero once a sample is on
-  the right side with a margin. micrograd's demo trains with it.
+  the right side with a margin. micrograd's demo trains with it. It also takes the 0/1 labels
+  of ``data.make_moons`` and friends, reading 0 as −1 (``hinge_labels``), as ``training.fit``
+  does: one convention across ``data``, ``losses`` and ``fit``.
 * ``binary_cross_entropy`` -- ``−[y·log p + (1 − y)·log(1 − p)]`` for probabilities, or,
   with ``from_logits=True``, for raw scores ``z`` with ``p = σ(z)`` computed stably.
 * ``cross_entropy`` -- for ``K`` classes: ``−log softmax(z)[target]`` from the logits ``z``.
@@ -46,6 +48,7 @@ __all__ = [
     "softmax",
     "log_softmax",
     "l2_penalty",
+    "hinge_labels",
 ]
 
 Scalar = Value | float
@@ -92,37 +95,65 @@ def hinge_loss(
     """Hinge loss ``mean(max(0, margin − y·score))`` for labels ``y ∈ {−1, +1}``.
 
     A sample costs nothing once it is on the right side of the boundary by at least
-    ``margin``; only the others push the weights.
+    ``margin``; only the others push the weights. Class labels 0/1 (what ``data.make_moons``
+    returns) are read as −1/+1, as :func:`hinge_labels` says.
 
     Args:
         scores: The model's raw score per sample (a linear output, not a probability).
-        targets: Labels, each −1 or +1 (convert 0/1 labels with ``2*y − 1``).
+        targets: Labels: all of them −1 or +1, or all of them 0 or 1 (0 counts as −1).
         margin: Required distance on the right side.
         reduction: ``"mean"`` (default) or ``"sum"``.
 
     Returns:
         The loss as a Value.
 
+    Raises:
+        ValueError: for any other label (2, 0.5, nan), or 0 together with −1.
+
     Example:
         >>> import autograd_core as ag
         >>> scores = [ag.Value(2.0), ag.Value(0.5), ag.Value(0.5)]
         >>> ag.losses.hinge_loss(scores, [1, 1, -1]).data  # (0 + 0.5 + 1.5) / 3
         0.6666666666666666
+        >>> ag.losses.hinge_loss(scores, [1, 1, 0]).data  # 0 is -1: the same loss
+        0.6666666666666666
     """
     values = _flatten(scores, "hinge_loss", "scores")
-    labels = _flatten_numbers(targets, "hinge_loss", "targets")
+    labels = _hinge_labels(_flatten_numbers(targets, "hinge_loss", "targets"), "hinge_loss")
     _check_lengths(values, labels, "hinge_loss")
-    for label in labels:
-        if label != 1.0 and label != -1.0:
-            raise ValueError(
-                f"hinge_loss: targets must be -1 or +1, got {label!r} "
-                "(turn 0/1 labels into -1/+1 with 2*y - 1)"
-            )
     m = real(margin, "margin", "hinge_loss")
     # margin − y·s as one dot node (bias = margin, weight −y): two nodes per sample with the
     # relu, against three for (margin − y*s).relu(); the same floating-point result.
     terms = [dot((s,), (-y,), m).relu() for s, y in zip(values, labels)]
     return _reduce(terms, reduction, "hinge_loss")
+
+
+def hinge_labels(labels: Sequence[Any]) -> list[float]:
+    """Class labels as the −1/+1 that the hinge loss multiplies scores by.
+
+    Labels that are all −1 or +1 stay as they are; labels that are all 0 or 1 (the classes of
+    ``data.make_moons``, ``make_circles``, ``make_xor``) become −1 for 0 and +1 for 1.
+    ``hinge_loss`` and ``training.fit(loss="hinge")`` both read labels this way.
+
+    Args:
+        labels: One label per sample.
+
+    Returns:
+        The labels as floats, each −1.0 or +1.0.
+
+    Raises:
+        ValueError: for any other label (2, 0.5, nan), or a mix of 0 and −1.
+
+    Example:
+        >>> from autograd_core import losses
+        >>> losses.hinge_labels([0, 1, 1]), losses.hinge_labels([-1, 1])
+        ([-1.0, 1.0, 1.0], [-1.0, 1.0])
+    """
+    if not _is_sequence(labels):
+        raise TypeError(
+            f"hinge_labels: labels must be a list of numbers, got {type(labels).__name__}"
+        )
+    return _hinge_labels([_finite(y, "hinge_labels", "labels") for y in labels], "hinge_labels")
 
 
 def binary_cross_entropy(
@@ -316,13 +347,19 @@ def _bce_logit(z: Value, y: float) -> Value:
 
 
 def _bce_probability(p: Value, y: float) -> Value:
-    # Terms with a zero weight are left out, so p = 1 with y = 1 costs exactly 0, not 0·log 0.
-    parts: list[Value] = []
+    # −[y·log p + (1 − y)·log(1 − p)] as one dot node with weights −y and −(1 − y). Terms with
+    # a zero weight are left out, so p = 1 with y = 1 costs exactly 0, not 0·log 0. The dot
+    # starts its sum at +0.0, so a perfect prediction costs +0.0: negating the sum would
+    # give −0.0 (−1 · 0.0), which prints as a negative loss.
+    logs: list[Value] = []
+    weights: list[float] = []
     if y > 0.0:
-        parts.append(y * _floored_log(p))
+        logs.append(_floored_log(p))
+        weights.append(-y)
     if y < 1.0:
-        parts.append((1.0 - y) * _floored_log(1.0 - p))
-    return -total(parts)  # type: ignore[no-any-return]
+        logs.append(_floored_log(1.0 - p))
+        weights.append(-(1.0 - y))
+    return as_value(dot(logs, weights))
 
 
 def _floored_log(p: Value) -> Value:
@@ -340,6 +377,23 @@ def _shifted_log_sum_exp(zs: list[Value]) -> tuple[list[Value], Value]:
     m = max(z.data for z in zs)
     shifted = [z - m for z in zs]
     return shifted, total([z.exp() for z in shifted]).log()
+
+
+def _hinge_labels(labels: list[float], where: str) -> list[float]:
+    """Labels checked and mapped as :func:`hinge_labels` says."""
+    kinds = set()
+    for i, label in enumerate(labels):
+        if label not in (-1.0, 0.0, 1.0):
+            raise ValueError(
+                f"{where}: targets must be class labels -1/+1, or 0/1 (0 is read as -1); "
+                f"got {label!r} at position {i}"
+            )
+        kinds.add(label)
+    if -1.0 in kinds and 0.0 in kinds:
+        raise ValueError(
+            f"{where}: targets mix the labels -1 and 0; use -1/+1 or 0/1 (0 is read as -1)"
+        )
+    return [1.0 if label == 1.0 else -1.0 for label in labels]
 
 
 def _reduce(terms: list[Value], reduction: str, where: str) -> Value:

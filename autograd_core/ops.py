@@ -96,6 +96,11 @@ class Op:
         method: Whether ``Value`` gets a method of this name.
         function: Whether ``ag.<name>`` and the formula language offer it.
         activation: Whether ``nn`` accepts the name as an activation.
+        selects: For ops whose backward PyTorch writes as a selection (relu, the zero
+            exponent of pow): ``selects(*xs, *params)`` says, per input, when its edge passes
+            nothing at all, not even ``0 × inf``. ``None``: every edge multiplies.
+        finite_partials: The rule never returns an infinite or NaN derivative for inputs
+            where the forward is finite (mul, tanh, ...), so ``backward`` need not look.
 
     Example:
         >>> from autograd_core.ops import Op
@@ -120,6 +125,8 @@ class Op:
         "method",
         "function",
         "activation",
+        "selects",
+        "finite_partials",
     )
 
     def __init__(
@@ -138,6 +145,8 @@ class Op:
         method: bool = False,
         function: bool = False,
         activation: bool = False,
+        selects: Callable[..., tuple[bool, ...]] | None = None,
+        finite_partials: bool = False,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -158,6 +167,8 @@ class Op:
         self.method = method
         self.function = function
         self.activation = activation
+        self.selects = selects
+        self.finite_partials = finite_partials
 
     def __repr__(self) -> str:
         return f"<op {self.describe()}>"
@@ -467,10 +478,11 @@ def _pow_partials(out: Any, x: Any, y: Any) -> tuple[Any, Any]:
     elif xd == 0.0:
         dy = 0.0  # ∂(0**y)/∂y = 0 for y >= 0 (y < 0 never gets here: the forward raises)
     else:
-        raise ValueError(
-            "the derivative with respect to the exponent is undefined for a negative base; "
-            "use a plain number as the exponent (x ** 3), or detach() it"
-        )
+        # A negative base has a value only for an integer exponent, and no derivative with
+        # respect to it (x**y is not real nearby). Recorded as NaN, PyTorch's answer: it is
+        # harmless unless a gradient flows to the exponent (backward then warns, and
+        # detect_anomaly names this node).
+        dy = math.nan
     return (_pow_base_partial(x, y), dy)
 
 
@@ -547,21 +559,32 @@ def _affine_partials(out: Any, *operands: Any) -> tuple[Any, ...]:
 # The table. One row per op; everything else (Value's methods, ag's functions, the formula
 # language, nn's activations, the pictures, the gradient tests) is read off these rows.
 
-ADD = register_op("add", operator.add, lambda out, a, b: _ONE_ONE, arity=2, symbol="+")
-SUB = register_op("sub", operator.sub, lambda out, a, b: _ONE_MINUS_ONE, arity=2, symbol="−")
-MUL = register_op("mul", operator.mul, lambda out, a, b: (b, a), arity=2, symbol="×")
-DIV = register_op("div", _div, lambda out, a, b: (1.0 / b, -out / b), arity=2, symbol="÷")
-NEG = register_op("neg", operator.neg, lambda out, x: _MINUS_ONE, symbol="−")
-POW = register_op("pow", _pow, _pow_partials, arity=2, symbol="**", argnames=("base", "exponent"))
-POW_CONST = register_op(
-    "pow_const", _pow, _pow_const_partials, symbol="**", params=("exponent",), argnames=("base",)
+ADD = register_op(
+    "add", operator.add, lambda out, a, b: _ONE_ONE, arity=2, symbol="+", finite_partials=True
 )
+SUB = register_op(
+    "sub", operator.sub, lambda out, a, b: _ONE_MINUS_ONE, arity=2, symbol="−",
+    finite_partials=True,
+)  # fmt: skip
+MUL = register_op(
+    "mul", operator.mul, lambda out, a, b: (b, a), arity=2, symbol="×", finite_partials=True
+)
+DIV = register_op("div", _div, lambda out, a, b: (1.0 / b, -out / b), arity=2, symbol="÷")
+NEG = register_op("neg", operator.neg, lambda out, x: _MINUS_ONE, symbol="−", finite_partials=True)
+POW = register_op(
+    "pow", _pow, _pow_partials, arity=2, symbol="**", argnames=("base", "exponent"),
+    selects=lambda x, y: (y == 0.0, x == 0.0 and y >= 0.0),
+)  # fmt: skip
+POW_CONST = register_op(
+    "pow_const", _pow, _pow_const_partials, symbol="**", params=("exponent",),
+    argnames=("base",), selects=lambda x, c: (c == 0.0,),
+)  # fmt: skip
 ABS = register_op(
-    "abs", _abs, _abs_partials, symbol="abs", method=True, function=True,
+    "abs", _abs, _abs_partials, symbol="abs", method=True, function=True, finite_partials=True,
     doc="|x|; its derivative at 0 is 0, as in PyTorch.", example=("-2.5", "2.5"),
 )  # fmt: skip
 EXP = register_op(
-    "exp", _exp, lambda out, x: (out,), method=True, function=True,
+    "exp", _exp, lambda out, x: (out,), method=True, function=True, finite_partials=True,
     doc="e ** x; ``OverflowError`` above x = 709.78.", example=("0.0", "1.0"),
 )  # fmt: skip
 LOG = register_op(
@@ -574,36 +597,42 @@ SQRT = register_op(
 )  # fmt: skip
 RELU = register_op(
     "relu", _relu, lambda out, x: _ONE if data(x) > 0.0 else _ZERO, method=True,
-    function=True, activation=True, example=("-2.0", "0.0"),
+    function=True, activation=True, example=("-2.0", "0.0"), selects=lambda x: (x <= 0.0,),
     doc="max(0, x); its derivative at 0 is 0, as in PyTorch.",
+    finite_partials=True,
 )  # fmt: skip
 TANH = register_op(
     "tanh", math.tanh, lambda out, x: (1.0 - out * out,), method=True, function=True,
     activation=True, doc="Hyperbolic tangent.", example=("0.0", "0.0"),
+    finite_partials=True,
 )  # fmt: skip
 SIGMOID = register_op(
     "sigmoid", _sigmoid, lambda out, x: (out * (1.0 - out),), symbol="σ", method=True,
     function=True, activation=True, example=("0.0", "0.5"),
     doc="Logistic function 1 / (1 + e**-x), computed without overflow for any finite x.",
+    finite_partials=True,
 )  # fmt: skip
 LEAKY_RELU = register_op(
     "leaky_relu", _leaky_relu, _leaky_relu_partials, params=("negative_slope",),
     defaults=(0.01,), method=True, function=True, activation=True, example=("-2.0", "-0.02"),
     doc="x for x > 0, ``negative_slope * x`` otherwise (slope 0.01 unless given).",
+    finite_partials=True,
 )  # fmt: skip
 SIN = register_op(
-    "sin", math.sin, lambda out, x: (cos(x),), method=True, function=True,
+    "sin", math.sin, lambda out, x: (cos(x),), method=True, function=True, finite_partials=True,
     doc="Sine (radians).", example=("0.0", "0.0"),
 )  # fmt: skip
 COS = register_op(
-    "cos", math.cos, lambda out, x: (-sin(x),), method=True, function=True,
+    "cos", math.cos, lambda out, x: (-sin(x),), method=True, function=True, finite_partials=True,
     doc="Cosine (radians).", example=("0.0", "1.0"),
 )  # fmt: skip
-SUM = register_op("sum", _sum_forward, _sum_partials, arity=None, symbol="Σ")
-DOT = register_op("dot", _dot_forward, _dot_partials, arity=None, symbol="Σ w·x + b")
+SUM = register_op("sum", _sum_forward, _sum_partials, arity=None, symbol="Σ", finite_partials=True)
+DOT = register_op(
+    "dot", _dot_forward, _dot_partials, arity=None, symbol="Σ w·x + b", finite_partials=True
+)
 AFFINE = register_op(
     "affine", _affine_forward, _affine_partials, arity=None, symbol="Σ w·x + b",
-    params=("constants", "bias"),
+    params=("constants", "bias"), finite_partials=True,
 )  # fmt: skip
 """``b + Σ wᵢ·cᵢ`` with Value weights (and bias) and constants ``cᵢ`` bound as parameters: the
 first layer of a network, whose inputs are data, not nodes."""

@@ -38,8 +38,8 @@ averaged over the epoch's batches. ``evaluate`` measures a model as it is now.
 Losses are named by strings, each with what the model should output per sample and when the
 accuracy counts a sample as right:
 
-* ``"hinge"`` -- one score; labels 0/1 (turned into −1/+1) or −1/+1; right when the score's
-  sign is the label's.
+* ``"hinge"`` -- one score; labels 0/1 (0 read as −1, as ``losses.hinge_labels`` does) or
+  −1/+1; right when the score's sign is the label's.
 * ``"bce_logits"`` -- one logit; labels 0/1; right when ``logit > 0`` exactly for label 1.
 * ``"bce"`` -- one probability (a sigmoid output); labels 0/1; right when ``p > 0.5``
   exactly for label 1.
@@ -48,11 +48,22 @@ accuracy counts a sample as right:
 * ``"mse"`` -- one value or a list of them; float targets; no accuracy.
 
 Any function ``loss(outputs, targets) -> Value`` works too (no accuracy is computed for it).
+
+Every argument is checked before the first epoch, so a mistake costs no training time: a
+``TypeError`` or ``ValueError`` names the argument and the offending value (``y[3]`` is nan,
+``checkpoint`` is a directory, the optimizer holds another model's parameters). Only what a
+custom loss function returns cannot be known in advance; it is checked on the first batch,
+before any parameter changes.
+
+In a terminal the progress bar is tqdm's text bar; in Jupyter (a notebook, JupyterLab, VS
+Code, Colab) it is tqdm's notebook widget when ``ipywidgets`` is installed, else the text bar
+in the cell's output. Elsewhere (a log file, a pipe) nothing is drawn.
 """
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import math
 import numbers
 import os
@@ -79,7 +90,7 @@ __all__ = ["fit", "History", "evaluate", "predict", "paused_gc", "LOSSES"]
 LossFunction = Callable[[list[Any], list[Any]], Value]
 
 
-@dataclass
+@dataclass(repr=False)
 class History:
     """What happened in each epoch of :func:`fit`: one list entry per epoch.
 
@@ -91,11 +102,15 @@ class History:
         seconds: Wall-clock time of the epoch.
         stopped_early: Whether training stopped because the loss reached ``target_loss``.
 
+    Its ``repr`` is one short line, the last epoch's numbers (the lists are its attributes).
+
     Example:
         >>> from autograd_core.training import History
         >>> history = History(loss=[0.9, 0.4], accuracy=[0.5, 1.0], lr=[0.1, 0.1])
         >>> len(history), history.loss[-1]
         (2, 0.4)
+        >>> history
+        History(epochs=2, loss=0.4, accuracy=1.0)
     """
 
     loss: list[float] = field(default_factory=list)
@@ -106,6 +121,16 @@ class History:
 
     def __len__(self) -> int:
         return len(self.loss)
+
+    def __repr__(self) -> str:
+        shown = [f"epochs={self.epochs}"]
+        if self.loss:
+            shown.append(f"loss={_short(self.loss[-1])}")
+        if self.accuracy:
+            shown.append(f"accuracy={_short(self.accuracy[-1])}")
+        if self.stopped_early:
+            shown.append("stopped_early=True")
+        return f"History({', '.join(shown)})"
 
     @property
     def epochs(self) -> int:
@@ -214,7 +239,7 @@ def fit(
         shuffle: Visit mini-batches in a new random order each epoch (not for full batches).
         seed: Seed of that order; with a seeded model, the same seed trains identically.
         target_loss: Stop after the first epoch whose loss is at or below this.
-        progress: Show a tqdm progress bar (only when stderr is a terminal).
+        progress: Show a progress bar: in a terminal, or in Jupyter (see the module docs).
         checkpoint: Save the model here (atomically, see ``Module.save``) during training.
         checkpoint_every: Save every this many epochs; the last epoch is always saved.
         on_epoch: Called as ``on_epoch(epoch, history)`` after each epoch (``epoch`` from 0).
@@ -223,9 +248,12 @@ def fit(
         A :class:`History`.
 
     Raises:
-        TypeError: for an argument of the wrong type (``epochs=2.0``, ``shuffle="yes"``).
-        ValueError: for an argument out of range (``epochs=-1``), targets the loss cannot use,
-            or mismatched ``X`` and ``y``.
+        TypeError: for an argument of the wrong type (``epochs=2.0``, ``shuffle="yes"``, a
+            loss function that returns a float), before any parameter changes.
+        ValueError: for an argument out of range (``epochs=-1``), targets the loss cannot use
+            (``y[3]`` is nan), mismatched ``X`` and ``y``, a ``checkpoint`` path that is a
+            directory, or an optimizer or scheduler that does not train this model; all
+            checked before the first epoch.
         OverflowError: when the training diverges (numbers too large for a float).
 
     Example:
@@ -239,18 +267,24 @@ def fit(
         (1.0, True, True)
     """
     task = _task(loss)
-    _check_fit_arguments(
+    params = _check_fit_arguments(
+        model,
         X,
         y,
+        optimizer=optimizer,
+        scheduler=scheduler,
         epochs=epochs,
         batch_size=batch_size,
+        lr=lr,
         l2=l2,
         shuffle=shuffle,
+        seed=seed,
         target_loss=target_loss,
         progress=progress,
+        checkpoint=checkpoint,
         checkpoint_every=checkpoint_every,
+        on_epoch=on_epoch,
     )
-    params = model.parameters()
     run = _Run(
         model=model,
         task=task,
@@ -284,31 +318,155 @@ def fit(
 
 
 def _check_fit_arguments(
+    model: Any,
     X: Sequence[Any],  # noqa: N803
     y: Sequence[Any],
     *,
+    optimizer: Any,
+    scheduler: Any,
     epochs: Any,
     batch_size: Any,
+    lr: Any,
     l2: Any,
     shuffle: Any,
+    seed: Any,
     target_loss: Any,
     progress: Any,
+    checkpoint: Any,
     checkpoint_every: Any,
-) -> None:
-    """Reject what fit cannot use: ``TypeError`` for a wrong type, ``ValueError`` otherwise."""
-    if len(X) != len(y):
-        raise ValueError(f"fit: X and y must have the same length, got {len(X)} and {len(y)}")
-    if not len(X):
-        raise ValueError("fit: no training data")
+    on_epoch: Any,
+) -> list[Value]:
+    """Reject what fit cannot use, before any training: ``TypeError`` for a wrong type,
+    ``ValueError`` otherwise. Returns the model's parameters."""
+    params = _check_model(model)
+    _check_samples(X, y)
     integer(epochs, "epochs", "fit", minimum=0)
     if batch_size is not None:
         integer(batch_size, "batch_size", "fit", minimum=1)
+    if optimizer is None:
+        real(lr, "lr", "fit", minimum=0.0)
     real(l2, "l2", "fit", minimum=0.0)
     flag(shuffle, "shuffle", "fit")
+    if seed is not None:
+        integer(seed, "seed", "fit")
     if target_loss is not None:
         real(target_loss, "target_loss", "fit", finite=False)  # -inf: never stop early
     flag(progress, "progress", "fit")
     integer(checkpoint_every, "checkpoint_every", "fit", minimum=1)
+    if on_epoch is not None and not callable(on_epoch):
+        raise TypeError(
+            f"fit: on_epoch must be a function (epoch, history), got {type(on_epoch).__name__}"
+        )
+    _check_optimizer(optimizer, scheduler, params)
+    if checkpoint is not None:
+        _check_checkpoint(model, checkpoint)
+    return params
+
+
+def _check_model(model: Any) -> list[Value]:
+    """The model's parameters, once the model is known to be callable and to have them."""
+    parameters = getattr(model, "parameters", None)
+    if not callable(model) or not callable(parameters):
+        raise TypeError(
+            "fit: model must be a Module (callable, with a parameters() method), got "
+            f"{type(model).__name__}"
+        )
+    params = list(parameters())
+    for i, p in enumerate(params):
+        if not isinstance(p, Value):
+            raise TypeError(f"fit: model.parameters()[{i}] is a {type(p).__name__}, not a Value")
+    if not params:
+        raise ValueError("fit: the model has no parameters, so there is nothing to train")
+    return params
+
+
+def _check_samples(X: Any, y: Any) -> None:  # noqa: N803
+    """X: a list of samples, each a list of finite numbers of one width (or one number); y: a
+    list as long. (What y must hold depends on the loss: see ``LOSSES``.)"""
+    for name, given in (("X", X), ("y", y)):
+        if not _is_sequence(given):
+            raise TypeError(f"fit: {name} must be a list, got {type(given).__name__}")
+    if len(X) != len(y):
+        raise ValueError(f"fit: X and y must have the same length, got {len(X)} and {len(y)}")
+    if not len(X):
+        raise ValueError("fit: no training data")
+    width = len(X[0]) if _is_sequence(X[0]) else None
+    for i, sample in enumerate(X):
+        if width is None:
+            _check_number(sample, f"X[{i}]")
+            continue
+        if not _is_sequence(sample):
+            raise TypeError(f"fit: X[{i}] must be a list of numbers, got {type(sample).__name__}")
+        if len(sample) != width:
+            raise ValueError(
+                f"fit: every sample needs the same number of features: X[{i}] has "
+                f"{len(sample)}, X[0] has {width}"
+            )
+        try:
+            finite = all(map(math.isfinite, sample))  # the fast check, C speed
+        except TypeError:
+            finite = False
+        if not finite:
+            for j, feature in enumerate(sample):
+                _check_number(feature, f"X[{i}][{j}]")
+
+
+def _check_number(x: Any, where: str) -> None:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"fit: {where} must be a number, got {type(x).__name__} {x!r}")
+    if not math.isfinite(x):
+        raise ValueError(f"fit: {where} must be a finite number, got {x!r}")
+
+
+def _check_optimizer(optimizer: Any, scheduler: Any, params: list[Value]) -> None:
+    """The optimizer must train this model; the scheduler must schedule that optimizer."""
+    if optimizer is not None:
+        if not isinstance(optimizer, optim.Optimizer):
+            raise TypeError(
+                "fit: optimizer must be an autograd_core.optim optimizer such as "
+                f"optim.SGD(model.parameters(), lr=0.1), got {type(optimizer).__name__}"
+            )
+        mine = set(params)
+        if not any(p in mine for p in optimizer.params):
+            raise ValueError(
+                f"fit: none of the optimizer's {len(optimizer.params)} parameters belongs to "
+                "the model, so training would change nothing; make it with "
+                "model.parameters() of this model"
+            )
+    if scheduler is None:
+        return
+    if not isinstance(scheduler, optim.LRScheduler):
+        raise TypeError(
+            "fit: scheduler must be an autograd_core.optim scheduler such as "
+            f"optim.StepLR(optimizer, step_size=10), got {type(scheduler).__name__}"
+        )
+    if optimizer is None:
+        raise ValueError(
+            "fit: a scheduler needs its optimizer passed as optimizer= too (fit's default "
+            "optimizer is a new one the scheduler does not know)"
+        )
+    if scheduler.optimizer is not optimizer:
+        raise ValueError("fit: the scheduler schedules another optimizer than optimizer=")
+
+
+def _check_checkpoint(model: Any, checkpoint: Any) -> None:
+    """A path a checkpoint can be saved at: not a directory, in a directory that exists."""
+    if not isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(
+            f"fit: checkpoint must be a file path, got {type(checkpoint).__name__} {checkpoint!r}"
+        )
+    if not callable(getattr(model, "save", None)):
+        raise TypeError(f"fit: checkpoint needs a model with save(), got {type(model).__name__}")
+    path = Path(checkpoint)
+    if path.is_dir():
+        raise ValueError(f"fit: checkpoint must be a file path, got a directory: {str(path)!r}")
+    folder = path.parent
+    if not folder.is_dir():
+        raise ValueError(
+            f"fit: checkpoint {str(path)!r}: the folder {str(folder)!r} does not exist"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"fit: checkpoint {str(path)!r}: cannot write into {str(folder)!r}")
 
 
 @dataclass(frozen=True)
@@ -333,17 +491,46 @@ class _Run:
 
 
 def _progress_bar(epochs: int, progress: bool) -> tqdm[int]:
-    """The epochs to iterate over, as a tqdm bar that draws only when stderr is a terminal."""
-    from tqdm import tqdm  # on first use: keeps `import autograd_core` ~30 ms faster
-
-    return tqdm(
+    """The epochs to iterate over, as a tqdm bar: drawn in a terminal and in Jupyter only."""
+    notebook = _in_notebook()
+    shown = progress and (notebook or _is_terminal(sys.stderr))
+    return _bar_class(notebook and shown)(
         range(epochs),
         desc="train",
         unit="epoch",
-        disable=not (progress and _is_terminal(sys.stderr)),
+        disable=not shown,
         file=sys.stderr,
         dynamic_ncols=True,
     )
+
+
+def _bar_class(notebook: bool) -> Callable[..., tqdm[int]]:
+    """tqdm's notebook widget in Jupyter when ipywidgets is there to draw it, else the text bar
+    (which Jupyter shows too, in the cell's output). Imported on first use: keeps
+    ``import autograd_core`` ~30 ms faster."""
+    if notebook and importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.notebook import tqdm as notebook_bar
+
+        return notebook_bar
+    from tqdm import tqdm as text_bar
+
+    return text_bar
+
+
+def _in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (notebook, JupyterLab, VS Code, Colab).
+
+    Only asks an IPython that is already imported: a kernel always has it loaded.
+    """
+    ipython = sys.modules.get("IPython")
+    get_ipython = getattr(ipython, "get_ipython", None)
+    if not callable(get_ipython):
+        return False
+    try:
+        shell = get_ipython()
+        return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+    except Exception:  # a half-initialised or foreign IPython: treat as no notebook
+        return False
 
 
 class _EpochResult(NamedTuple):
@@ -388,6 +575,11 @@ def _train_step(run: _Run, xb: list[Any], yb: list[Any], epoch: int) -> tuple[li
         with paused_gc():
             outputs = _forward(run, xb)
             objective = run.task.compute(outputs, yb)
+            if not isinstance(objective, Value):
+                raise TypeError(
+                    f"fit: the loss function {run.task.name} must return a Value (the loss, "
+                    f"to differentiate), got {type(objective).__name__} {objective!r}"
+                )
             if run.l2:
                 objective = objective + run.l2 * losses.l2_penalty(run.params)
             run.optimizer.zero_grad()
@@ -515,45 +707,70 @@ def _data(output: Any) -> Any:
 
 
 def _pm_one(y: Sequence[Any]) -> list[float]:
-    """Labels for hinge_loss: 0/1 become −1/+1; −1/+1 stay."""
-    found = set()
-    for label in y:
-        if isinstance(label, bool) or label not in (-1, 0, 1):
-            raise ValueError(
-                f"fit: loss 'hinge' needs two classes labelled 0/1 or -1/+1, got {label!r}"
-            )
-        found.add(float(label))
-    if found == {-1.0, 0.0, 1.0}:
-        raise ValueError("fit: loss 'hinge' needs labels 0/1 or -1/+1, not all three of -1, 0, 1")
-    if -1.0 in found:
-        return [float(label) for label in y]
-    return [2.0 * float(label) - 1.0 for label in y]
+    """Labels for hinge_loss: 0/1 become −1/+1; −1/+1 stay (``losses.hinge_labels``)."""
+    return losses._hinge_labels(_numbers(y, "hinge"), "fit: loss 'hinge'")
 
 
 def _zero_one(y: Sequence[Any]) -> list[float]:
-    out = []
-    for label in y:
-        ok = isinstance(label, numbers.Real) and not isinstance(label, bool)
-        if not ok or not 0.0 <= float(label) <= 1.0:
-            raise ValueError(f"fit: binary cross-entropy needs targets in [0, 1], got {label!r}")
-        out.append(float(label))
+    out = _numbers(y, "binary cross-entropy")
+    for i, label in enumerate(out):
+        if not 0.0 <= label <= 1.0:
+            raise ValueError(
+                f"fit: binary cross-entropy needs targets in [0, 1], got y[{i}] = {y[i]!r}"
+            )
     return out
 
 
 def _class_indices(y: Sequence[Any]) -> list[int]:
     out = []
-    for label in y:
-        ok = isinstance(label, numbers.Real) and not isinstance(label, bool)
-        if not ok or label < 0 or label != int(label):
+    for i, label in enumerate(_numbers(y, "cross_entropy")):
+        if label < 0 or not label.is_integer():
             raise ValueError(
-                f"fit: loss 'cross_entropy' needs class indices 0, 1, 2, ..., got {label!r}"
+                f"fit: loss 'cross_entropy' needs class indices 0, 1, 2, ..., got y[{i}] = {y[i]!r}"
             )
         out.append(int(label))
     return out
 
 
+def _regression_targets(y: Sequence[Any]) -> list[Any]:
+    """mse targets: a finite number per sample, or a list of them (several outputs)."""
+    for i, target in enumerate(y):
+        if _is_sequence(target):
+            for j, t in enumerate(target):
+                _check_number(t, f"y[{i}][{j}]")
+        else:
+            _check_number(target, f"y[{i}]")
+    return list(y)
+
+
+def _numbers(y: Sequence[Any], loss: str) -> list[float]:
+    """Each label as a float, refused (naming ``y[i]``) unless a finite real number."""
+    out = []
+    for i, label in enumerate(y):
+        if isinstance(label, bool) or not isinstance(label, numbers.Real):
+            raise TypeError(
+                f"fit: loss {loss!r} needs numeric labels, got y[{i}] = "
+                f"{type(label).__name__} {label!r}"
+            )
+        value = float(label)
+        if not math.isfinite(value):
+            raise ValueError(f"fit: loss {loss!r} needs finite labels, got y[{i}] = {label!r}")
+        out.append(value)
+    return out
+
+
 def _as_listed(y: Sequence[Any]) -> list[Any]:
     return list(y)
+
+
+def _is_sequence(x: Any) -> bool:
+    # lists, tuples, numpy arrays; not strings
+    return hasattr(x, "__len__") and hasattr(x, "__getitem__") and not isinstance(x, (str, bytes))
+
+
+def _short(x: float) -> str:
+    """A number in four significant digits, written as Python writes floats (1.0, 0.01235)."""
+    return repr(float(f"{x:.4g}"))
 
 
 def _argmax(scores: list[float]) -> int:
@@ -589,7 +806,7 @@ LOSSES: dict[str, _Task] = {
         lambda scores, label: _argmax(scores) == label,
         single_output=False,
     ),
-    "mse": _Task("mse", losses.mse_loss, _as_listed, None, single_output=False),
+    "mse": _Task("mse", losses.mse_loss, _regression_targets, None, single_output=False),
 }
 """The loss names :func:`fit` and :func:`evaluate` accept."""
 

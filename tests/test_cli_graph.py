@@ -8,6 +8,7 @@ formula was executed, which must never happen whatever the text.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -368,3 +369,83 @@ def test_evaluate_raises_only_expression_errors(snippet: str) -> None:
         else:
             assert isinstance(result, ag.Value | float)
     assert events == []
+
+
+# -- the command line as people type it -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--", "-x * 2", "x=1", "-o", "{out}"],
+        ["--", "-x * 2", "-o", "{out}", "x=1"],
+        ["--", "-x * 2", "x=1", "--output={out}", "--rankdir", "TB", "--max-nodes", "50"],
+        [" -x * 2", "x=1", "-o", "{out}"],
+        ["\t-x * 2", "-o", "{out}", "x=1"],
+    ],
+    ids=["options-after-dash-dash", "between", "several", "leading-space", "leading-tab"],
+)
+def test_options_may_follow_the_formula_and_leading_space_is_fine(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "g.dot"
+    status = main(["graph", *(word.replace("{out}", str(target)) for word in argv)])
+    assert status == 0, capsys.readouterr().err
+    source = target.read_text(encoding="utf-8")
+    assert "data -2" in source and "grad -2" in source  # x=1 was read, backward ran
+    if "TB" in argv:
+        assert "rankdir=TB" in source
+
+
+def test_unknown_words_after_the_formula_are_still_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["graph", "--", "-x", "x=1", "--bogus"]) == 2
+    assert "expected NAME=VALUE, got '--bogus'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["graph", "--", "-x", "x=1", "-o"])
+    assert info.value.code == 2
+    assert "argument -o/--output: expected one argument" in capsys.readouterr().err
+
+
+def test_sum_of_a_list_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["graph", "sum([x, y, x])", "x=1", "y=2"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "sum([x, y, x]) = 4"
+    assert re.search(r"^  x +1  2$", out, re.M) and re.search(r"^  y +2  1$", out, re.M)
+
+
+def test_escape_sequences_in_the_formula_are_not_sent_to_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["graph", "x  # \x1b]0;pwned\x07\x1b[31m red", "x=1"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert out.splitlines()[0] == "x # \\x1b]0;pwned\\x07\\x1b[31m red = 1"
+    # in an error message too, and with a lone surrogate (undecodable bytes in argv)
+    assert main(["graph", "x +\x1b[2J", "x=1"]) == 2
+    assert main(["graph", "x\udcff", "x=1"]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\udcff" not in err
+    err.encode("utf-8")  # printable: no unpaired surrogate reached the terminal
+
+
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path) -> None:
+    # `autograd-core graph "(-x)" x=1 | head -3`, with the reader gone before anything is
+    # written: the command must stop without "Broken pipe" or a traceback on stderr.
+    for argv in (["(-x)", "x=1"], ["(-x)", "x=1", "-o", "-"]):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "autograd_core", "graph", *argv],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()
+        err = process.stderr.read().decode()
+        assert process.wait(timeout=60) == 1
+        assert err == ""

@@ -202,7 +202,16 @@ def test_inconsistent_options_exit_with_status_2(
 
 @pytest.mark.parametrize(
     "argv",
-    [["--epochs", "0"], ["--lr", "-1"], ["--lr", "nan"], ["--hidden", "x"], ["--dataset", "mnist"]],
+    [
+        ["--epochs", "0"],
+        ["--lr", "-1"],
+        ["--lr", "nan"],
+        ["--hidden", "x"],
+        ["--dataset", "mnist"],
+        ["--target-loss", "nan"],
+        ["--target-loss", "0.1x"],
+        ["--epochs", "3", "stray-word"],
+    ],
 )
 def test_bad_values_are_argparse_errors(
     argv: list[str], capsys: pytest.CaptureFixture[str]
@@ -211,6 +220,23 @@ def test_bad_values_are_argparse_errors(
         cli.main(["train", *argv])
     assert exc.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_an_out_that_cannot_be_a_directory_is_refused_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me", encoding="utf-8")
+    for out, message in [
+        (existing, "is a file; it must be a directory"),
+        (existing / "run1", "is inside"),
+    ]:
+        status, printed, err = run(["train", "--epochs", "500", "--out", str(out)], capsys)
+        assert status == 2
+        assert err.startswith("autograd-core train: error: --out ") and message in err
+        assert printed == ""  # refused before the plan is printed, let alone any epoch
+    assert existing.read_text(encoding="utf-8") == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
 def test_divergence_exits_with_status_1_and_writes_nothing(

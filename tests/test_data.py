@@ -411,3 +411,57 @@ def test_digits_reader_rejects_a_damaged_file(kind: str, message: str) -> None:
 def test_digits_reader_rejects_what_is_not_a_gzip_csv(blob: bytes) -> None:
     with pytest.raises(OSError, match=r"load_digits: the data file bad\.csv\.gz"):
         data._read_digits(blob, "bad.csv.gz")
+
+
+# -- non-finite arguments and results --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: data.make_linear(5, w=math.nan), ValueError, "make_linear: w must be a finite"),
+        (lambda: data.make_linear(5, noise=math.inf), ValueError, "make_linear: noise must be"),
+        (lambda: data.make_xor(8, noise=math.nan), ValueError, "make_xor: noise must be a finite"),
+        (lambda: data.make_spiral(9, noise=-math.inf), ValueError, "make_spiral: noise must be"),
+        (lambda: data.make_circles(9, factor=math.nan), ValueError, "make_circles: factor must"),
+        # finite arguments whose points would not be
+        (
+            lambda: data.make_moons(50, noise=1e308, seed=0),
+            ValueError,
+            "make_moons: noise must be small",
+        ),
+        (
+            lambda: data.make_xor(50, noise=1e308, seed=0),
+            ValueError,
+            "make_xor: noise must be small",
+        ),
+        (
+            lambda: data.make_linear(5, w=[1e308, 1e308], b=1e308),
+            ValueError,
+            "make_linear: w, b and noise are too large",
+        ),
+        (
+            lambda: data.make_linear(5, w=1e308, b=1e308, seed=0),
+            ValueError,
+            "make_linear: .* a target overflowed to inf",
+        ),
+        # seeds: None or an integer
+        (
+            lambda: data.make_moons(10, seed=math.nan),
+            TypeError,
+            "make_moons: seed must be an integer, got float nan",
+        ),
+        (lambda: data.make_spiral(9, seed="1"), TypeError, "make_spiral: seed must be an integer"),
+    ],
+)
+def test_generators_refuse_non_finite_arguments_and_results(
+    call: Any, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=f"^{message}"):
+        call()
+
+
+def test_generated_sets_are_finite_at_the_largest_noise_that_fits() -> None:
+    for make in (data.make_moons, data.make_circles, data.make_spiral):
+        X, _ = make(30, noise=1e300, seed=1)
+        assert all(math.isfinite(v) for x in X for v in x)

@@ -151,8 +151,11 @@ def test_a_name_used_twice_is_one_node() -> None:
         ("(y := 2)", "assignment expressions are not allowed"),
         ("f'{x}'", "f-strings are not allowed"),
         ("(x, x)", "tuples are not allowed"),
-        ("[x]", "lists are allowed only as the arguments of dot"),
-        ("dot([[x]], [x])", "lists are allowed only as the arguments of dot: '[x]' (column 6)"),
+        ("[x]", "lists are allowed only as the arguments of sum and dot"),
+        (
+            "dot([[x]], [x])",
+            "lists are allowed only as the arguments of sum and dot: '[x]' (column 6)",
+        ),
         ("{x: 1}", "dicts are not allowed"),
         ("{x}", "sets are not allowed"),
         ("1e999 * x", "the number is too large for a float"),
@@ -166,7 +169,7 @@ def test_a_name_used_twice_is_one_node() -> None:
         ("leaky_relu(x, x)", "leaky_relu's parameters must be numbers, not variables"),
         ("dot(x, x)", "dot takes two lists"),
         ("dot([x], [x], [x])", "dot's bias must be a single value"),
-        ("tanh([x])", "lists are allowed only as the arguments of dot"),
+        ("tanh([x])", "lists are allowed only as the arguments of sum and dot"),
         ("dot([x], [x, x])", "dot: ws and xs must have the same length"),
     ],
 )
@@ -279,3 +282,74 @@ def test_parse_assignments_makes_labelled_leaves_and_refuses_duplicates() -> Non
     assert values["x"].label == "x" and values["x"].data == 2.0 and values["x"].is_leaf
     with pytest.raises(ExpressionError, match="x is given a value twice"):
         parse_assignments(["x=2", "x=3"])
+
+
+# -- whitespace, lists in sum, names, the parser's depth limit ------------------------------------
+
+
+def test_leading_whitespace_is_ignored_and_columns_count_from_the_typed_text() -> None:
+    v = inputs(x=2.0)
+    assert evaluate(" -x", v).data == -2.0
+    assert evaluate("\t\n  x * 3  \n", v).data == 6.0
+    with pytest.raises(ExpressionError, match=r"'x\.real' \(column 4\)"):
+        evaluate("   x.real", v)
+    with pytest.raises(ExpressionError, match=r"'x\.real' \(line 2, column 3\)"):
+        evaluate("\n  x.real", v)
+    with pytest.raises(ExpressionError, match=r"invalid syntax.*\(column 6\)"):
+        evaluate("  x +)", v)
+
+
+def test_sum_takes_a_list_like_ag_sum() -> None:
+    v = inputs(x=2.0, y=-3.0)
+    listed = evaluate("sum([x, y, 2 * x])", v)
+    spread = evaluate("sum(x, y, 2 * x)", v)
+    assert listed.op.name == spread.op.name == "sum" and len(listed.parents) == 3
+    assert listed.data == spread.data == ag.sum([v["x"], v["y"], 2 * v["x"]]).data == 3.0
+    listed.backward()
+    assert (v["x"].grad, v["y"].grad) == (3.0, 1.0)
+    assert evaluate("sum([])", v) == 0.0  # like Python's sum([])
+    with pytest.raises(ExpressionError, match=r"sum takes terms or one list of them"):
+        evaluate("sum([x], y)", v)
+    with pytest.raises(ExpressionError, match="lists are allowed only as the arguments of"):
+        evaluate("sum([[x]])", v)
+
+
+@pytest.mark.parametrize(
+    ("source", "typed", "read_as"),
+    [("𝐞𝐱𝐩(x)", "𝐞𝐱𝐩", "exp"), ("ﬁ + x", "ﬁ", "fi"), ("x + ｘ", "ｘ", "x"), ("é", "é", "é")],
+)
+def test_names_must_be_ascii_not_silently_normalised(source: str, typed: str, read_as: str) -> None:
+    # Python's parser NFKC-normalises identifiers: 𝐞𝐱𝐩 would call exp, ｘ would be x
+    variables = inputs(x=1.0, fi=2.0)
+    with pytest.raises(ExpressionError) as info:
+        evaluate(source, variables)
+    message = str(info.value)
+    assert "not a valid name (names are made of the ASCII letters" in message
+    assert f"Python would read it as {read_as!r}" in message and repr(typed) in message
+
+
+@pytest.mark.parametrize("text", ["ﬁ=3", "é=1", "ｘ=2"])
+def test_assignments_refuse_non_ascii_names(text: str) -> None:
+    with pytest.raises(ExpressionError, match="not a valid name: names are made of the ASCII"):
+        parse_assignment(text)
+
+
+def test_a_flat_chain_past_the_parsers_limit_says_what_the_limit_is() -> None:
+    v = inputs(x=1.0)
+    terms = 3000
+    try:
+        y = evaluate("+".join(["x"] * terms), v)
+    except ExpressionError as exc:
+        message = str(exc)
+        found = re.search(r"stops at about ([\d,]+) levels", message)
+        assert found, message
+        assert "sum(x, x, ...)" in message and "nested too deeply for Python's parser" in message
+        limit = int(found.group(1).replace(",", ""))
+        assert 100 < limit < terms  # the number is the real one: a chain below it parses
+        assert evaluate("+".join(["x"] * (limit - 50)), v).data == limit - 50
+    else:  # a Python whose parser copes
+        assert y.data == terms
+    # the flat form the message suggests works at any length the text limit allows
+    flat = evaluate("sum(" + ", ".join(["x"] * terms) + ")", v)
+    flat.backward()
+    assert flat.data == terms and v["x"].grad == terms

@@ -104,10 +104,46 @@ def test_hinge_margin() -> None:
     assert losses.hinge_loss(leaves([1.5]), [1], margin=2.0).data == 0.5
 
 
-@pytest.mark.parametrize("bad", [0, 2, 0.5])
-def test_hinge_rejects_labels_other_than_plus_minus_one(bad: float) -> None:
-    with pytest.raises(ValueError, match=r"hinge_loss: targets must be -1 or \+1.*2\*y - 1"):
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (2, r"targets must be class labels -1/\+1, or 0/1 \(0 is read as -1\); got 2.0"),
+        (0.5, "targets must be class labels"),
+        (-2, "targets must be class labels"),
+        (math.nan, "must be a finite number, got nan"),
+        (math.inf, "must be a finite number, got inf"),
+    ],
+)
+def test_hinge_rejects_labels_other_than_the_two_conventions(bad: float, message: str) -> None:
+    with pytest.raises(ValueError, match=rf"^hinge_loss: .*{message}"):
         losses.hinge_loss(leaves([1.0, 1.0]), [1, bad])
+    with pytest.raises(ValueError, match=r"^hinge_labels: "):
+        losses.hinge_labels([0, bad])
+
+
+def test_hinge_reads_the_0_1_labels_of_make_moons_as_fit_does() -> None:
+    X, y = ag.data.make_moons(20, noise=0.1, seed=4)
+    scores = leaves([x0 - x1 for x0, x1 in X])
+    pm = [2 * t - 1 for t in y]
+    from_01 = losses.hinge_loss(scores, y)
+    from_pm = losses.hinge_loss(scores, pm)
+    assert from_01.data == from_pm.data and from_01.data > 0
+    from_01.backward()
+    first = [s.grad for s in scores]
+    for s in scores:
+        s.grad = 0.0
+    from_pm.backward()
+    assert first == [s.grad for s in scores] and any(first)
+    assert losses.hinge_labels(y) == [float(t) for t in pm]
+    # fit(loss="hinge") reports the same loss for the same model and data
+    model = ag.nn.Neuron(2, activation="linear", seed=0)
+    expected = losses.hinge_loss([model(x) for x in X], y).data
+    assert ag.training.evaluate(model, X, y, loss="hinge")["loss"] == pytest.approx(expected)
+
+
+def test_hinge_refuses_a_mix_of_minus_one_and_zero() -> None:
+    with pytest.raises(ValueError, match="mix the labels -1 and 0"):
+        losses.hinge_loss(leaves([1.0, 1.0, 1.0]), [-1, 0, 1])
 
 
 # -- binary cross-entropy ----------------------------------------------------------------------
@@ -369,3 +405,56 @@ def test_shape_and_type_errors_name_the_loss() -> None:
         losses.cross_entropy([[1.0, 2.0], []], [0, 0])
     with pytest.raises(TypeError, match=r"^cross_entropy: expected a non-empty list of logits"):
         losses.cross_entropy([[1.0, 2.0], 3.0], [0, 0])  # type: ignore[list-item]
+
+
+# -- no loss is ever -0.0 ------------------------------------------------------------------------
+
+
+def any_loss(name: str, zs: list[Value], ys: list[float], reduction: str) -> Value:
+    """Each loss on scores ``zs`` and 0/1 labels ``ys`` (mse: on a perfect fit)."""
+    if name == "mse":
+        return losses.mse_loss(zs, [z.data for z in zs], reduction=reduction)
+    if name == "hinge":
+        return losses.hinge_loss(zs, ys, reduction=reduction)
+    if name == "bce":
+        return losses.binary_cross_entropy([z.sigmoid() for z in zs], ys, reduction=reduction)
+    if name == "bce_logits":
+        return losses.binary_cross_entropy(zs, ys, from_logits=True, reduction=reduction)
+    rows = [[z, -z] for z in zs]
+    return losses.cross_entropy(rows, [int(y) for y in ys], reduction=reduction)
+
+
+@pytest.mark.parametrize("name", ["mse", "hinge", "bce", "bce_logits", "cross_entropy"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([-1000.0, -40.0, -1.0, 0.0, 1.0, 40.0, 1000.0]) | finite,
+            st.sampled_from([0.0, 1.0]),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_no_loss_is_negative_zero(
+    name: str, reduction: str, samples: list[tuple[float, float]]
+) -> None:
+    loss = any_loss(name, [Value(z) for z, _ in samples], [y for _, y in samples], reduction)
+    assert loss.data >= 0.0 and math.copysign(1.0, loss.data) == 1.0, loss
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda: losses.binary_cross_entropy([Value(1.0)], [1]),
+        lambda: losses.binary_cross_entropy(Value(0.0), 0),
+        lambda: losses.binary_cross_entropy([Value(1.0), Value(0.0)], [1, 0], reduction="sum"),
+        lambda: losses.binary_cross_entropy(Value(-800.0), 0, from_logits=True),
+        lambda: losses.cross_entropy([Value(1000.0), Value(0.0)], 0),
+        lambda: losses.hinge_loss([Value(5.0)], [1]),
+        lambda: losses.mse_loss([Value(-2.0)], [-2.0]),
+    ],
+)
+def test_a_perfect_prediction_costs_plus_zero(loss: Any) -> None:
+    value = loss().data
+    assert value == 0.0 and math.copysign(1.0, value) == 1.0 and repr(value) == "0.0"

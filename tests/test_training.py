@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import csv
 import gc
+import importlib.machinery
+import importlib.util
 import io
 import math
 import random
+import subprocess
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -174,27 +179,35 @@ def test_hinge_accepts_zero_one_and_plus_minus_one_labels_alike() -> None:
 
 
 @pytest.mark.parametrize(
-    ("loss", "labels", "match"),
+    ("loss", "labels", "error", "match"),
     [
-        ("hinge", [0, 1, 2], "loss 'hinge' needs two classes"),
-        ("hinge", [-1, 0, 1], "not all three"),
-        ("hinge", [0, 1, True], "loss 'hinge' needs two classes"),
-        ("bce", [0, 1, 2], r"targets in \[0, 1\]"),
-        ("bce_logits", [0, "1", 0], r"targets in \[0, 1\]"),
-        ("cross_entropy", [0, 1, -1], "class indices"),
-        ("cross_entropy", [0, 1, 1.5], "class indices"),
+        ("hinge", [0, 1, 2], ValueError, r"loss 'hinge': targets must be class labels -1/\+1"),
+        ("hinge", [-1, 0, 1], ValueError, "mix the labels -1 and 0"),
+        ("hinge", [0, 1, True], TypeError, r"needs numeric labels, got y\[2\] = bool True"),
+        ("hinge", [0, math.nan, 1], ValueError, r"needs finite labels, got y\[1\] = nan"),
+        ("bce", [0, 1, 2], ValueError, r"targets in \[0, 1\], got y\[2\] = 2"),
+        ("bce_logits", [0, "1", 0], TypeError, r"needs numeric labels, got y\[1\] = str '1'"),
+        ("cross_entropy", [0, 1, -1], ValueError, r"class indices 0, 1, 2, ..., got y\[2\] = -1"),
+        ("cross_entropy", [0, 1, 1.5], ValueError, "class indices"),
+        ("cross_entropy", [math.nan, 1, 0], ValueError, r"finite labels, got y\[0\] = nan"),
+        ("mse", [0.5, math.inf, 0.0], ValueError, r"y\[1\] must be a finite number, got inf"),
+        ("mse", [0.5, [1.0, None], 0.0], TypeError, r"y\[1\]\[1\] must be a number"),
         (
             "softmax",
             [0, 1, 0],
+            ValueError,
             "unknown loss 'softmax'; choose one of hinge, bce, bce_logits, cross_entropy, mse",
         ),
     ],
 )
-def test_bad_labels_and_losses(loss: str, labels: list[Any], match: str) -> None:
-    with pytest.raises(ValueError, match=match):
-        training.fit(
-            nn.MLP(2, [2, 1], seed=0), [[0.0, 0.0]] * 3, labels, loss=loss, epochs=1, progress=False
-        )
+def test_bad_labels_and_losses(
+    loss: str, labels: list[Any], error: type[Exception], match: str
+) -> None:
+    model = nn.MLP(2, [2, 1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(error, match=match):
+        training.fit(model, [[0.0, 0.0]] * 3, labels, loss=loss, epochs=1, progress=False)
+    assert model.state_dict() == before
 
 
 @pytest.mark.parametrize(
@@ -431,6 +444,28 @@ def test_the_package_exposes_the_training_modules() -> None:
     assert ag.nn is nn and ag.training is training and ag.losses is losses and ag.data is data
 
 
+def test_ag_plot_is_an_attribute_imported_on_first_use() -> None:
+    # in a fresh interpreter: `import autograd_core` loads no matplotlib; `ag.plot` does
+    script = (
+        "import sys, autograd_core as ag\n"
+        "assert 'matplotlib' not in sys.modules and 'autograd_core.plot' not in sys.modules\n"
+        "assert 'plot' in dir(ag)\n"
+        "assert callable(ag.plot.plot_history) and callable(ag.plot.plot_decision_boundary)\n"
+        "assert 'matplotlib' in sys.modules\n"
+        "import autograd_core.plot\n"
+        "assert ag.plot is autograd_core.plot\n"
+        "try:\n"
+        "    ag.plott\n"
+        "except AttributeError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "module 'autograd_core' has no attribute 'plott'\n"
+
+
 def test_fit_pauses_the_collector_only_during_a_step_and_restores_it() -> None:
     X, y = ag.data.make_moons(20, noise=0.1, seed=3)
     seen: list[bool] = []
@@ -501,3 +536,163 @@ def test_paused_gc_is_one_function_shared_with_the_rest_of_the_package() -> None
 
     assert training.paused_gc is _gc.paused_gc
     assert "paused_gc" in training.__all__
+
+
+# -- a learner's notebook: a short History, a progress bar in Jupyter ----------------------------
+
+
+def test_history_repr_is_one_short_line() -> None:
+    X, y = data.make_moons(20, seed=0)
+    history = training.fit(nn.MLP(2, [4, 1], seed=0), X, y, lr=0.5, epochs=100, progress=False)
+    text = repr(history)
+    assert text == (
+        f"History(epochs=100, loss={float(f'{history.loss[-1]:.4g}')!r}, "
+        f"accuracy={history.accuracy[-1]!r})"
+    )
+    assert len(text) < 60 and "[" not in text
+    assert repr(History()) == "History(epochs=0)"
+    assert repr(History(loss=[0.5, 1.234567e-7])) == "History(epochs=2, loss=1.235e-07)"
+    stopped = History(loss=[0.01], accuracy=[1.0], stopped_early=True)
+    assert repr(stopped) == "History(epochs=1, loss=0.01, accuracy=1.0, stopped_early=True)"
+
+
+class FakeKernelShell:
+    """What IPython's get_ipython() returns inside a Jupyter kernel, as far as fit looks."""
+
+    config: dict[str, Any] = {"IPKernelApp": {"connection_file": "kernel-1.json"}}  # noqa: RUF012
+
+
+def fake_ipython(shell: Any) -> Any:
+    module = types.ModuleType("IPython")
+    module.get_ipython = lambda: shell  # type: ignore[attr-defined]
+    return module
+
+
+def test_progress_bar_shows_in_a_jupyter_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    X, y = data.make_moons(10, seed=0)
+    cell_output = io.StringIO()  # a kernel's stderr is no terminal
+    monkeypatch.setattr("sys.stderr", cell_output)
+    monkeypatch.setitem(sys.modules, "IPython", fake_ipython(FakeKernelShell()))
+    monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: None)  # no ipywidgets
+    training.fit(nn.MLP(2, [3, 1], seed=0), X, y, epochs=3, progress=True)
+    shown = cell_output.getvalue()
+    assert "train" in shown and "3/3" in shown and "loss=" in shown
+    # progress=False still means no bar; an IPython terminal (no kernel) draws none either
+    quiet = io.StringIO()
+    monkeypatch.setattr("sys.stderr", quiet)
+    training.fit(nn.MLP(2, [3, 1], seed=0), X, y, epochs=3, progress=False)
+    monkeypatch.setitem(sys.modules, "IPython", fake_ipython(types.SimpleNamespace(config={})))
+    training.fit(nn.MLP(2, [3, 1], seed=0), X, y, epochs=3, progress=True)
+    monkeypatch.setitem(sys.modules, "IPython", fake_ipython(None))
+    training.fit(nn.MLP(2, [3, 1], seed=0), X, y, epochs=3, progress=True)
+    assert quiet.getvalue() == ""
+
+
+def test_in_jupyter_with_ipywidgets_the_bar_is_the_notebook_widget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import tqdm
+    import tqdm.notebook
+
+    real_find_spec = importlib.util.find_spec
+    widgets = importlib.machinery.ModuleSpec("ipywidgets", None)
+    monkeypatch.setattr(
+        "importlib.util.find_spec",
+        lambda name, *a: widgets if name == "ipywidgets" else real_find_spec(name, *a),
+    )
+    assert training._bar_class(notebook=True) is tqdm.notebook.tqdm
+    assert training._bar_class(notebook=False) is tqdm.tqdm
+    monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: None)
+    assert training._bar_class(notebook=True) is tqdm.tqdm  # Jupyter shows the text bar too
+
+
+# -- every argument is checked before the first epoch -----------------------------------------------
+
+
+def refused_before_training(
+    error: type[Exception],
+    match: str,
+    model: Any = None,
+    X: Any = None,
+    y: Any = None,
+    **kwargs: Any,
+) -> None:
+    """fit(...) raises ``error`` matching ``match`` with no epoch run and no parameter moved."""
+    model = nn.MLP(2, [3, 1], seed=0) if model is None else model
+    if X is None:
+        X, y = data.make_moons(12, seed=0)
+    params = model.parameters() if isinstance(model, nn.Module) else []
+    before = [p.data for p in params]
+    epochs_run: list[int] = []
+    kwargs.setdefault("on_epoch", lambda epoch, history: epochs_run.append(epoch))
+    with pytest.raises(error, match=match):
+        training.fit(model, X, y, epochs=2, progress=False, **kwargs)
+    assert epochs_run == [] and [p.data for p in params] == before
+
+
+def test_a_checkpoint_path_that_is_a_directory_or_in_no_directory(tmp_path: Path) -> None:
+    refused_before_training(
+        ValueError, r"checkpoint must be a file path, got a directory", checkpoint=tmp_path
+    )
+    refused_before_training(
+        ValueError, "the folder .* does not exist", checkpoint=tmp_path / "no" / "m.json"
+    )
+    refused_before_training(TypeError, "checkpoint must be a file path, got int", checkpoint=3)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_optimizer_or_scheduler_of_another_model_is_refused() -> None:
+    other = nn.MLP(2, [3, 1], seed=1)
+    opt = optim.SGD(other.parameters(), lr=0.1)
+    refused_before_training(ValueError, "none of the optimizer's 13 parameters", optimizer=opt)
+    model = nn.MLP(2, [3, 1], seed=0)
+    mine = optim.SGD(model.parameters(), lr=0.1)
+    sched = optim.StepLR(opt, step_size=1)
+    refused_before_training(
+        ValueError, "schedules another optimizer", model=model, optimizer=mine, scheduler=sched
+    )
+    refused_before_training(ValueError, "needs its optimizer passed as optimizer=", scheduler=sched)
+    refused_before_training(TypeError, "optimizer must be an autograd_core.optim", optimizer="sgd")
+    refused_before_training(TypeError, "scheduler must be an autograd_core.optim", scheduler=0.9)
+    # an optimizer over some of the model's parameters (fine-tuning one layer) is fine
+    last = optim.SGD(model.layers[-1].parameters(), lr=0.1)
+    X, y = data.make_moons(12, seed=0)
+    training.fit(model, X, y, optimizer=last, epochs=1, progress=False)
+
+
+def test_a_loss_function_that_returns_a_number_is_refused_before_any_update() -> None:
+    def mean_hinge(outputs: list[Any], targets: list[Any]) -> float:
+        return sum(max(0.0, 1 - o.data * t) for o, t in zip(outputs, targets)) / len(targets)
+
+    refused_before_training(
+        TypeError, r"the loss function mean_hinge must return a Value .* got float", loss=mean_hinge
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"model": "mlp"}, TypeError, "model must be a Module"),
+        ({"model": nn.MLP(2, [3, 1], seed=0).layers[0].neurons[0].w[0]}, TypeError, "Module"),
+        (
+            {"model": nn.MLP(2, [3, 1], seed=0), "X": [[0.0, math.nan]], "y": [1]},
+            ValueError,
+            r"X\[0\]\[1\] must be a finite number, got nan",
+        ),
+        (
+            {"X": [[0.0, 1.0], [2.0]], "y": [0, 1]},
+            ValueError,
+            r"same number of features: X\[1\] has 1, X\[0\] has 2",
+        ),
+        ({"X": [[0.0, "1"]], "y": [1]}, TypeError, r"X\[0\]\[1\] must be a number, got str"),
+        ({"X": "abc", "y": [1, 1, 1]}, TypeError, "X must be a list, got str"),
+        ({"seed": "1"}, TypeError, "seed must be an integer"),
+        ({"lr": -0.1}, ValueError, "lr must be a finite number >= 0"),
+        ({"on_epoch": "print"}, TypeError, "on_epoch must be a function"),
+        ({"target_loss": "0.1"}, TypeError, "target_loss must be a real number, got str '0.1'"),
+    ],
+)
+def test_arguments_are_checked_before_the_first_epoch(
+    kwargs: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    refused_before_training(error, match, **kwargs)
