@@ -30,12 +30,11 @@ from __future__ import annotations
 
 import builtins
 import contextvars
-import importlib
 import numbers
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from autograd_core import _nodes, ops
+from autograd_core import _nodes, engine, ops
 from autograd_core.engine import Value, apply, as_value, enable_grad, no_grad, topological_order
 
 __all__ = [
@@ -517,13 +516,6 @@ def gradgradcheck(
 # -- helpers of the functions above ------------------------------------------------------------
 
 
-def _engine_grad() -> Callable[..., tuple[Any, ...]]:
-    """The engine's ``ag.grad(outputs, inputs, ...)``, looked up when first needed."""
-    # The package imports this module, so its ``grad`` is looked up at call time.
-    engine_grad: Callable[..., tuple[Any, ...]] = importlib.import_module("autograd_core").grad
-    return engine_grad
-
-
 def _check_callable(f: Any, where: str) -> None:
     if not callable(f):
         raise TypeError(f"{where}: f must be callable, got {type(f).__name__} {f!r}")
@@ -601,7 +593,7 @@ def _derivatives(y: Any, leaves: Sequence[Value], create_graph: bool) -> list[An
     plain number); Values when ``create_graph``, floats otherwise."""
     if not isinstance(y, Value):
         return [0.0] * len(leaves)
-    grads = _engine_grad()([y], list(leaves), create_graph=create_graph, allow_unused=True)
+    grads = engine.grad([y], list(leaves), create_graph=create_graph, allow_unused=True)
     return [0.0 if g is None else g if create_graph else ops.data(g) for g in grads]
 
 
