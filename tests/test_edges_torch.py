@@ -184,14 +184,18 @@ KINDS: list[tuple[str, Kind]] = [
 
 
 def build_graph(
-    rng: random.Random, n_inputs: int, n_steps: int, used: collections.Counter[str] | None = None
+    rng: random.Random,
+    n_inputs: int,
+    n_steps: int,
+    used: collections.Counter[str] | None = None,
+    kinds: list[tuple[str, Kind]] = KINDS,
 ) -> tuple[Value, list[Value]]:
     """A random graph: ``n_inputs`` labelled leaves, ``n_steps`` operations, the last few summed."""
     inputs = [Value(leaf_value(rng), label=f"x{i}") for i in range(n_inputs)]
     pool = list(inputs)
     for _ in range(n_steps):
         for _attempt in range(20):
-            name, build = KINDS[rng.randrange(len(KINDS))]
+            name, build = kinds[rng.randrange(len(kinds))]
             node = build(rng, pool)
             if node is not None:
                 break

@@ -16,6 +16,7 @@ import itertools
 import math
 import os
 import random
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -36,6 +37,7 @@ from autograd_core.functional import (
     value_and_grad,
 )
 from autograd_core.ops import Op
+from tests.test_edges_torch import EDGE_CASES, KINDS, Kind, build_graph, pick, same
 from tests.test_gradients import domain, table_cases
 
 # The built-in rows: those whose rule is written in autograd_core/ops.py (a user's op, such as
@@ -477,6 +479,96 @@ def test_hessian_of_an_mlp_loss_matches_torch(torch: Any, activation: str) -> No
     scale = max(1.0, float(theirs.abs().max()))
     assert worst <= 1e-12 * scale, worst
     assert float(theirs.abs().max()) > 0.01  # a Hessian worth comparing
+
+
+# -- random graphs: Hessians against PyTorch -------------------------------------------------
+
+
+def k_pow_positive(rng: random.Random, pool: list[Value]) -> Value | None:
+    a, b = pick(rng, pool), pick(rng, pool)
+    return (abs(a) + 0.5) ** b.tanh()
+
+
+def k_pow_integer(rng: random.Random, pool: list[Value]) -> Value | None:
+    a, c = pick(rng, pool), rng.choice([2.0, 3.0, -1.0])
+    return a**c if abs(a.data) > 1e-3 or c > 0.0 else None
+
+
+def k_log(rng: random.Random, pool: list[Value]) -> Value | None:
+    a = pick(rng, pool)
+    return a.log() if a.data > 1e-3 else None
+
+
+# test_edges_torch's kinds of step without the points where a derivative is infinite or NaN
+# (√ at 0, negative bases, 1/x² of a number near the smallest float): every op, with second
+# derivatives that exist.
+SMOOTH_KINDS: list[tuple[str, Kind]] = [
+    kind for kind in KINDS if kind[0] not in ("sqrt", "pow", "pow_const", "log")
+] + [("pow", k_pow_positive), ("pow_const", k_pow_integer), ("log", k_log)]
+
+
+def hessian_disagreements(torch: Any, rng: random.Random) -> list[str]:
+    out, inputs = build_graph(rng, rng.randrange(1, 4), rng.randrange(1, 16), kinds=SMOOTH_KINDS)
+    ours = [[number(h) for h in d(g, inputs, create_graph=False)] for g in d(out, inputs)]
+    from autograd_core.interop import graph_to_torch
+
+    t_out, t_leaves = graph_to_torch(out)
+    ts = [
+        t_leaves[x]
+        if x in t_leaves
+        else torch.tensor(x.data, dtype=torch.float64, requires_grad=True)
+        for x in inputs
+    ]
+    theirs = []
+    for g in torch.autograd.grad(t_out, ts, create_graph=True, allow_unused=True):
+        if g is None or not g.requires_grad:
+            theirs.append([0.0] * len(ts))
+            continue
+        row = torch.autograd.grad(g, ts, retain_graph=True, allow_unused=True)
+        theirs.append([0.0 if h is None else h.item() for h in row])
+    return [
+        f"H[{i}][{j}]: ours {ours[i][j]!r}, torch {theirs[i][j]!r}"
+        for i, j in itertools.product(range(len(inputs)), repeat=2)
+        if not same(ours[i][j], theirs[i][j])
+    ]
+
+
+@settings(max_examples=100)
+@given(rng=st.randoms(use_true_random=False))
+def test_hessians_of_random_graphs_match_torch(torch: Any, rng: random.Random) -> None:
+    problems = hessian_disagreements(torch, rng)
+    assert not problems, problems
+
+
+@pytest.mark.slow
+def test_hessians_of_a_thousand_seeded_random_graphs_match_torch(torch: Any) -> None:
+    failures = [
+        (seed, p)
+        for seed in range(1000)
+        if (p := hessian_disagreements(torch, random.Random(seed)))
+    ]
+    print(f"\n1000 random graphs: {len(failures)} Hessians disagree with PyTorch")
+    assert not failures, failures[:5]
+
+
+@pytest.mark.parametrize(("name", "fn", "xs"), EDGE_CASES, ids=[c[0] for c in EDGE_CASES])
+def test_create_graph_at_the_edges_gives_the_plain_gradients(
+    name: str, fn: Callable[..., Any], xs: list[float]
+) -> None:
+    """An infinite or NaN local derivative must not stop a graph of the gradient being built:
+    its numbers are those of the plain pass, NaN where NaN."""
+    leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
+    out = fn(*leaves)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the plain pass warns about NaNs
+        plain = ag.grad(out, leaves, allow_unused=True)
+        as_graph = ag.grad(out, leaves, create_graph=True, allow_unused=True)
+    for p, g in zip(plain, as_graph, strict=True):
+        assert same(0.0 if p is None else p, 0.0 if g is None else number(g)), (
+            name,
+            plain,
+            as_graph,
+        )
 
 
 # -- Newton's method -------------------------------------------------------------------------
