@@ -281,6 +281,7 @@ EDGE_CASES: list[tuple[str, Callable[..., Any], list[float]]] = [
     ("sqrt(leaky_relu(x, 0)), x < 0", lambda x: leaky(x, 0.0).sqrt(), [-1.0]),
     ("sqrt(x * x), x = 0", lambda x: (x * x).sqrt(), [0.0]),
     ("sqrt(-0.5 * x), x = 0", lambda x: (-0.5 * x).sqrt(), [0.0]),  # √-0.0: slope -inf
+    ("(-0.5 * x) ** 0.5, x = 0", lambda x: (-0.5 * x) ** 0.5, [0.0]),
     ("sqrt(0 * sqrt(x)), x = 0", lambda x: (0.0 * x.sqrt()).sqrt(), [0.0]),
     ("x ** y, x < 0, y = 0", lambda x, y: x**y, [-2.0, 0.0]),
     ("x ** y, x < 0, y = 1", lambda x, y: x**y, [-2.0, 1.0]),

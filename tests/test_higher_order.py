@@ -690,7 +690,9 @@ def softplus_op() -> Op:
 
 def hypot_op() -> Op:
     """√(a² + b²), its rule written with ``out``: the engine must feed the node itself."""
-    return ag.register_op(fresh("hypot"), math.hypot, lambda out, a, b: (a / out, b / out), arity=2)
+    return ag.register_op(
+        fresh("hypot"), math.hypot, lambda out, a, b: (a / out, b / out), arity=2, symbol="hypot"
+    )
 
 
 def test_a_custom_op_works_in_backward_and_to_third_order() -> None:
@@ -715,6 +717,16 @@ def test_a_custom_op_whose_rule_uses_out_has_the_right_hessian() -> None:
     for i, j in itertools.product(range(2), repeat=2):
         assert close(h[i][j], expected[i][j], 1e-14), (i, j)
     assert gradgradcheck(lambda x, y: hypot(x, y) * x, [a, b])
+
+
+def test_the_gradient_graph_of_a_custom_op_is_drawn_with_the_op_in_it() -> None:
+    hypot = hypot_op()
+    a, b = Value(0.6, label="a"), Value(-1.7, label="b")
+    (da, _) = ag.grad(hypot(a, b), [a, b], create_graph=True)  # a / hypot(a, b)
+    da.label = "da"
+    source = ag.viz.draw_graph(da).source
+    assert "<hypot>" in source and "<÷>" in source and "<B>da</B>" in source
+    assert "<B>a</B>" in source and "<B>b</B>" in source  # the leaves the derivative depends on
 
 
 def test_custom_ops_match_torch_to_third_order(torch: Any) -> None:
