@@ -17,8 +17,8 @@ hand-written loops can all use it without importing one another.
 
 from __future__ import annotations
 
-import gc
 import functools
+import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar

@@ -444,8 +444,8 @@ def _dense(
             z.op = op
             z.inner = inner
             if shared is None:
-                z.parents = ws + xs + b1  # (*w, *x, b)
-                z.partials = xd + wd1  # (*x, *w, 1.0)
+                z.parents = ws + xs + b1  # type: ignore[operator]  # (*w, *x, b), tuples
+                z.partials = xd + wd1  # type: ignore[operator]  # (*x, *w, 1.0), tuples
             else:
                 z.parents = ws + b1
                 z.partials = shared

@@ -657,14 +657,24 @@ def _chain_rule(roots: list[Value], seeds: list[Any], create_graph: bool) -> dic
                 local_rule = node.op.partials(node, *node.parents)
             else:
                 local_rule = node.partials
-            passes = _passes(node, g, local_rule)
+            passes: Sequence[bool]
+            if create_graph and isinstance(g, Value) and g.parents:
+                # a gradient with a graph carries derivatives even where its value is 0
+                passes = _unselected(node, [True] * len(local_rule))
+            else:
+                passes = _passes(node, g, local_rule)
             for parent, local, passing in zip(node.parents, local_rule, passes):
                 if not passing:
                     continue
-                contribution = local * g
+                contribution = _times(local, g) if create_graph else local * g
                 if checking:
                     _anomaly.check_contribution(node, parent, local, g, contribution)
-                grads[parent] = grads[parent] + contribution if parent in grads else contribution
+                if parent not in grads:
+                    grads[parent] = contribution
+                elif create_graph:
+                    grads[parent] = _plus(grads[parent], contribution)
+                else:
+                    grads[parent] += contribution
         if hooks is not None:
             for leaf in [n for n in grads if not n.parents and n in hooks]:
                 grads[leaf] = _run_hooks(leaf, grads[leaf])
@@ -692,6 +702,21 @@ def _unselected(node: Value, passes: list[bool]) -> list[bool]:
         return passes
     blocked = op.base.selects(*(p.data for p in node.parents), *op.params)
     return [p and not b for p, b in zip(passes, blocked)]
+
+
+def _times(local: Any, g: Any) -> Any:
+    """``local · g`` for create_graph: a Value, or a plain float once either is infinite or
+    NaN (such a gradient has no derivative to record; PyTorch keeps the number too)."""
+    if _nodes.is_finite(local) and _nodes.is_finite(g):
+        return local * g
+    return _data(local) * _data(g)
+
+
+def _plus(a: Any, b: Any) -> Any:
+    """``a + b`` for create_graph, as :func:`_times`."""
+    if _nodes.is_finite(a) and _nodes.is_finite(b):
+        return a + b
+    return _data(a) + _data(b)
 
 
 def _data(x: Any) -> float:
