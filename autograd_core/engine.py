@@ -226,6 +226,12 @@ class Value:
         """The graph that produced this node as a ``graphviz.Digraph`` (SVG inline in Jupyter).
 
         Shorthand for ``autograd_core.viz.draw_graph(self, **options)``; see there for options.
+
+        Example:
+            >>> import autograd_core as ag
+            >>> y = ag.Value(2.0, label="x").tanh()
+            >>> b"tanh" in y.draw().pipe(format="svg")
+            True
         """
         from autograd_core.viz import draw_graph  # viz is a higher layer: import on use
 
@@ -235,6 +241,13 @@ class Value:
         """Step through the forward and backward pass of this graph, in a notebook or a page.
 
         Shorthand for ``autograd_core.stepthrough.explain(self, **options)``; see there.
+
+        Example:
+            >>> import autograd_core as ag
+            >>> x = ag.Value(2.0, label="x")
+            >>> page = (x * x).explain()  # shows itself in a notebook cell
+            >>> "<iframe" in page._repr_html_()
+            True
         """
         from autograd_core.stepthrough import explain  # a higher layer: import on use
 
@@ -792,7 +805,16 @@ class RemovableHandle:
         self._key = key
 
     def remove(self) -> None:
-        """Take the hook off (nothing happens if it is already off)."""
+        """Take the hook off (nothing happens if it is already off).
+
+        Example:
+            >>> import autograd_core as ag
+            >>> x = ag.Value(2.0)
+            >>> handle = x.register_hook(lambda g: 2 * g)
+            >>> handle.remove()
+            >>> (x * 3).backward(); x.grad
+            3.0
+        """
         node = self._node()
         if node is not None:
             _hooks.remove(node, self._key)
