@@ -540,3 +540,10 @@ def test_a_registered_ops_output_and_partials_are_checked() -> None:
     x = Value(1.0, label="x")
     with pytest.warns(RuntimeWarning, match=r"leaf 'x' is nan.*test_nan_rule"):
         nan_rule(x).backward()
+
+
+def test_a_method_given_an_unknown_keyword_names_itself_not_an_internal_function() -> None:
+    with pytest.raises(TypeError, match=r"^log\(\) got an unexpected keyword argument 'base'$"):
+        Value(2.0).log(base=2)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"^leaky_relu\(\) got an unexpected keyword argument"):
+        Value(2.0).leaky_relu(slope=0.1)
