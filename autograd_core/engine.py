@@ -636,9 +636,15 @@ def grad(
             )
     grads = _chain_rule(outs, seeds, create_graph)
     result: list[Any] = []
+    used: set[Value] | None = None
     for i, x in enumerate(ins):
         if x in grads:
             result.append(grads[x])
+            continue
+        if used is None:  # an input no gradient reached: used (gradient 0) or not at all?
+            used = {n for out in outs for n in topological_order(out)}
+        if x in used:
+            result.append(as_value(0.0) if create_graph else 0.0)
         elif allow_unused:
             result.append(None)
         else:

@@ -547,3 +547,14 @@ def test_a_method_given_an_unknown_keyword_names_itself_not_an_internal_function
         Value(2.0).log(base=2)  # type: ignore[call-arg]
     with pytest.raises(TypeError, match=r"^leaky_relu\(\) got an unexpected keyword argument"):
         Value(2.0).leaky_relu(slope=0.1)
+
+
+def test_grad_of_an_input_whose_gradient_is_zero_is_zero_not_unused() -> None:
+    x, unused = Value(1.0, label="x"), Value(5.0, label="u")
+    y = (x - 1) ** 2  # dy/dx = 2(x - 1) = 0 at x = 1: no gradient flows, but x is used
+    assert ag.grad(y, x) == (0.0,)
+    (g,) = ag.grad(y, x, create_graph=True)
+    assert isinstance(g, Value) and g.data == 0.0
+    assert ag.grad(y, [x, unused], allow_unused=True) == (0.0, None)
+    with pytest.raises(ValueError, match=r"input 'u' \(data=5\.0\) is not used"):
+        ag.grad(y, [x, unused])
