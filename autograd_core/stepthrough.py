@@ -913,10 +913,10 @@ _SCRIPT = r"""
     edges[key].push(g);
     allEdges.push(g);
   });
-  // A wide picture (a long chain) is shrunk to the frame's width, but never below 60 % of its
+  // A wide picture (a long chain) is shrunk to the frame's width, but never below half its
   // size, where the numbers would be too small to read: past that the frame scrolls sideways.
   var width = parseFloat(svg.getAttribute("width") || "0");
-  if (width > 0) svg.style.minWidth = Math.round(0.6 * width * 4 / 3) + "px";
+  if (width > 0) svg.style.minWidth = Math.round(0.5 * width * 4 / 3) + "px";
   // Gradients change length as they arrive: centre each grad text on its box once, so a longer
   // number grows to both sides instead of running out of the box on the right.
   Object.keys(values).forEach(function (id) {

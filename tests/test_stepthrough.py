@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import shlex
 import shutil
 import struct
 import sys
@@ -580,6 +581,25 @@ def test_cli_graph_writes_the_page(tmp_path: Path, capsys: pytest.CaptureFixture
     grads = {parts(line, "target")[0]: parts(line, "after")[0] for line in steps[-1]["lines"]}
     assert grads["x.grad"] == panel(-3 * (1 - math.tanh(2 * -3 + 6.8814) ** 2))
     assert not (tmp_path / "graph.svg").exists()
+
+
+def test_the_readmes_step_through_command_and_screenshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    (command,) = [line.strip() for line in readme.splitlines() if "--html backward.html" in line]
+    words = shlex.split(command)
+    assert words[0] == "autograd-core"
+    monkeypatch.chdir(tmp_path)
+    assert main(words[1:]) == 0
+    steps = payload((tmp_path / "backward.html").read_text(encoding="utf-8"))["steps"]
+    texts = [line_text(line) for s in steps if s["phase"] == "backward" for line in s["lines"]]
+    assert "x1.grad += ∂(x1*w1)/∂x1 · (x1*w1).grad = (−3) · 0.5 = −1.5" in readme
+    assert any(t.startswith("x1.grad += ") and t.endswith("= (−3) · 0.5 = −1.5") for t in texts)
+    (picture,) = re.findall(r"\(docs/assets/(stepthrough-[\w-]+\.png)\)", readme)
+    png = root / "docs" / "assets" / picture
+    assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size < 150_000
 
 
 def test_cli_graph_refuses_a_graph_too_large(
