@@ -171,13 +171,14 @@ class GraphDrawing(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no
     ``graphviz.Digraph`` itself always runs ``dot``; this subclass's ``pipe``, ``render`` and
     Jupyter display also use ``graphviz-pure`` when ``dot`` is missing, so the picture shows
     after ``pip install`` alone, and they stop the renderer after ``timeout`` seconds.
-    ``summary`` says what was drawn and what was left out; ``nodes`` maps each DOT id that
-    stands for one value to its kind and that value: ``"value"`` its box, ``"op"`` the oval of
-    the op that made it, ``"copy"`` a small copy beside a further use.
+    ``summary`` says what was drawn and what was left out.
     """
 
     timeout: float | None = DEFAULT_TIMEOUT
     summary: GraphSummary | None = None
+    # Each DOT id that stands for one value -> its kind and that value: "value" its box, "op"
+    # the oval of the op that made it, "copy" a small copy beside a further use (the
+    # step-through page finds its boxes, ovals and copies with it).
     nodes: dict[str, tuple[str, Value]] | None = None
 
     def pipe(
