@@ -17,11 +17,19 @@ Next, Previous, Play and Reset (the arrow keys, space and Home do the same).
   A value used twice receives two such lines, and the panel adds them up in front of you.
 
 Every number on the page is computed here, in Python, when the page is made: the backward pass
-is replayed with the partial derivatives the engine stored in each node, in exactly the order
-and with exactly the float operations of ``Value.backward``, so the page shows the engine's
-numbers to the last bit (a test checks it against ``backward()``). The page's script only
-shows and hides them; it computes nothing. Replaying rather than calling ``backward()`` leaves
-the graph's own ``grad`` fields as they were.
+is replayed with the partial derivatives the engine stored in each node, in exactly the order,
+with exactly the float operations and by exactly the rules of ``Value.backward`` (a node whose
+gradient is 0 hands nothing down unless a local derivative is infinite or NaN, since 0·inf is
+NaN; relu and a zero exponent *select*: a zero local derivative passes nothing), so the page
+shows the engine's numbers to the last bit (a test checks it against ``backward()``). The
+page's script only shows and hides them; it computes nothing. Replaying rather than calling
+``backward()`` leaves the graph's own ``grad`` fields as they were. Hooks registered with
+``register_hook`` are not run: the page shows the chain rule itself.
+
+The picture is :func:`autograd_core.viz.draw_graph`'s, with nothing left out (the page is
+refused past ``max_nodes`` values instead); the page finds which box, oval, copy and edge shows
+which value through the drawing's own map (``GraphDrawing.nodes``), so a value drawn in full
+once and as small dashed copies beside its other uses lights up in all of them.
 
 Names: a labelled value is called by its label. Other values drawn as boxes get a short name
 (``t1``, ``t2``, ... for results, ``c1``, ... for constants, ``out`` for an unlabelled output),
@@ -32,16 +40,20 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autograd_core import _checks
-from autograd_core.engine import Value, topological_order
+from autograd_core.engine import Value, _passes, topological_order
 from autograd_core.ops import AFFINE, DOT, NEG, SUM
 from autograd_core.ops import data as _plain
+
+if TYPE_CHECKING:
+    from autograd_core.viz import GraphDrawing
 
 __all__ = ["to_html", "explain", "StepThrough", "MAX_NODES"]
 
@@ -67,10 +79,11 @@ def to_html(
     """A self-contained HTML page that steps through the forward and backward pass of ``root``.
 
     The page embeds the graph picture (SVG, rendered by Graphviz as in
-    :func:`autograd_core.viz.to_svg`), the recorded numbers (JSON) and a small script; it loads
-    nothing from the network. The gradients shown are those of one ``root.backward(gradient)``
-    from zero: the backward pass is replayed here with the partial derivatives stored in the
-    nodes, so the graph's own ``grad`` fields are not changed.
+    :func:`autograd_core.viz.to_svg`, with its legend), the recorded numbers (JSON) and a small
+    script; it loads nothing from the network. The gradients shown are those of one
+    ``root.backward(gradient)`` from zero: the backward pass is replayed here with the partial
+    derivatives stored in the nodes and the engine's rules, so the graph's own ``grad`` fields
+    are not changed.
 
     Args:
         root: The value to differentiate (usually the loss or the output).
@@ -87,8 +100,8 @@ def to_html(
         The HTML document.
 
     Raises:
-        ValueError: The graph has more than ``max_nodes`` values (the message says what to do
-            instead), or an option is out of range.
+        ValueError: The graph has more than ``max_nodes`` values (the message says what to
+            draw instead), or an option is out of range.
         autograd_core.viz.RendererNotFoundError: No Graphviz program was found.
 
     Example:
@@ -116,50 +129,71 @@ def to_html(
 
     order = topological_order(root)
     if max_nodes is not None and len(order) > max_nodes:
-        raise ValueError(
-            f"to_html: the graph has {len(order)} values, more than max_nodes={max_nodes}; a "
-            "step-through page that large would be slow to render and too long to follow. "
-            "Step through a smaller piece (say, one neuron), look at the whole graph collapsed "
-            "with ag.viz.draw_graph(y, collapse='neuron'), or pass max_nodes=None to build "
-            "the page anyway"
-        )
+        raise ValueError(_too_large(order, max_nodes))
 
     options: dict[str, Any] = {
         "rankdir": rankdir,
         "number_format": number_format,
-        "max_nodes": None,
+        "max_nodes": None,  # the whole graph: the page steps through every value
     }
-    # The picture names each drawn value v<i>, i its position in topological_order; constants
-    # written inside their op's oval (the 2 of "2 ×") get no box and no name.
-    source = viz.draw_graph(root, **options).source
-    drawn = {int(i) for i in re.findall(r"^\s*v(\d+) \[", source, flags=re.MULTILINE)}
-    names = _names(order, drawn, fmt)
-    record = _Recorder(order, drawn, names, fmt, seed)
-    payload = {"root": f"v{len(order) - 1}", "steps": record.steps()}
+    # Constants written inside their op's oval (the 2 of "2 ×") get no box and no name.
+    picture = _Picture(viz.draw_graph(root, **options))
+    names = _names(order, picture.box, fmt)
+    record = _Recorder(order, picture, names, fmt, seed)
+    payload = {
+        "boxes": list(picture.box.values()),
+        "parts": list(picture.shows),
+        "steps": record.steps(),
+    }
 
     # Graphviz sizes each box to its text. The page rewrites the grad row as gradients arrive,
     # so the box is drawn holding the longest text that row will show; the grads are put back
     # right after (draw_graph only reads them).
     saved = [node.grad for node in order]
     try:
-        for i, widest in record.widest.items():
-            order[i].grad = widest
+        for node, widest in record.widest.items():
+            node.grad = widest
         drawing = viz.draw_graph(root, **options)
     finally:
         for node, grad in zip(order, saved):
             node.grad = grad
-    for i in sorted(drawn):
-        if not order[i].label:  # say in the picture what the panel calls this box
-            drawing.body.append(f"\tv{i} [xlabel=<<I>{html.escape(names[i])}</I>>]\n")
+    if drawing.nodes != picture.nodes:  # the same graph drawn twice: the same ids
+        raise RuntimeError("to_html: the picture changed between two drawings of one graph")
+    for node, box in picture.box.items():
+        if not node.label:  # say in the picture what the panel calls this box and its copies
+            for dot_id in (box, *picture.copies.get(node, ())):
+                drawing.body.append(f"\t{dot_id} [xlabel=<<I>{html.escape(names[node])}</I>>]\n")
     svg = viz.render_source(drawing.source, "svg", program=program).decode("utf-8")
 
-    heading = title if title is not None else f"Backpropagation through {names[len(order) - 1]}"
+    heading = title if title is not None else f"Backpropagation through {names[root]}"
     summary = (
-        f"{names[len(order) - 1]} = {_minus(fmt(root.data))} · {len(order)} values · "
+        f"{names[root]} = {_minus(fmt(root.data))} · {len(order)} values · "
         f"{record.forward_steps} forward and {record.backward_steps} backward steps · "
-        f"the gradients of one {names[len(order) - 1]}.backward() from zero"
+        f"the gradients of one {names[root]}.backward() from zero"
     )
     return _page(heading, summary, _inline_svg(svg), payload)
+
+
+def _too_large(order: list[Value], max_nodes: int) -> str:
+    """Why the page is refused, and what to draw instead."""
+    network = any(node.op is not None and node.op.base in (DOT, AFFINE) for node in order)
+    if network:
+        instead = (
+            'see the whole network with ag.viz.draw_graph(y, collapse="neuron") (one box per '
+            "neuron, its parameters inside)"
+        )
+    else:
+        instead = (
+            "see the whole graph with ag.viz.draw_graph(y) (it keeps the inputs and the output "
+            'and sums up the middle; for a network, draw_graph(y, collapse="neuron") draws one '
+            "box per neuron)"
+        )
+    return (
+        f"to_html: the graph has {len(order)} values, more than max_nodes={max_nodes}; a "
+        "step-through page that large would be slow to render and too long to follow. Instead "
+        f"{instead}, step through a smaller piece (one neuron, say), or pass max_nodes=None "
+        "to build the page anyway"
+    )
 
 
 def explain(root: Value, **options: Any) -> StepThrough:
@@ -233,6 +267,66 @@ class StepThrough:
         return target
 
 
+# -- what the picture shows where ------------------------------------------------------------
+
+# An edge line of the DOT text: "\ttail -> head" (and maybe its attributes)
+_EDGE = re.compile(r"^\t(\S+) -> (\S+)", flags=re.MULTILINE)
+
+
+class _Picture:
+    """Which parts of a drawing show which value, read from the drawing's own map of its ids
+    (``GraphDrawing.nodes``) and its edges, never from the shape of an id."""
+
+    def __init__(self, drawing: GraphDrawing) -> None:
+        if drawing.nodes is None:
+            raise RuntimeError("to_html: the drawing has no map of its node ids")
+        self.nodes = drawing.nodes
+        self.shows = {dot_id: value for dot_id, (_, value) in drawing.nodes.items()}
+        self.box: dict[Value, str] = {}  # the value's box, with its data and grad rows
+        self.oval: dict[Value, str] = {}  # the oval of the op that made it
+        self.copies: dict[Value, list[str]] = {}  # small copies beside its further uses
+        for dot_id, (kind, value) in drawing.nodes.items():
+            if kind == "value":
+                self.box[value] = dot_id
+            elif kind == "op":
+                self.oval[value] = dot_id
+            else:
+                self.copies.setdefault(value, []).append(dot_id)
+        # value -> the boxes or copies that edges come from into its oval, one per drawn edge
+        self.tails: dict[Value, list[str]] = {}
+        for tail, head in _EDGE.findall(drawing.source):
+            kind_and_value = drawing.nodes.get(head)
+            if kind_and_value is not None and kind_and_value[0] == "op" and tail in self.shows:
+                self.tails.setdefault(kind_and_value[1], []).append(tail)
+
+    def parts_of(self, node: Value) -> list[str]:
+        """Everything drawn for ``node``: its box, its oval, its copies."""
+        oval = [self.oval[node]] if node in self.oval else []
+        return [self.box[node], *oval, *self.copies.get(node, ())]
+
+    def edges_from(self, node: Value, parents: Iterable[Value]) -> list[str]:
+        """The titles of the edges into ``node``'s oval from ``parents`` (or their copies),
+        then of the edge from the oval to the box: what lights up when they are used."""
+        oval = self.oval.get(node)
+        if oval is None:
+            return []
+        wanted = set(parents)
+        tails = dict.fromkeys(t for t in self.tails.get(node, ()) if self.shows[t] in wanted)
+        return [f"{t}->{oval}" for t in tails] + [f"{oval}->{self.box[node]}"]
+
+    def touching(self, node: Value, parents: Iterable[Value]) -> list[str]:
+        """The boxes and copies of ``parents`` that edges join to ``node``'s oval, and the
+        parents' full boxes (a copy's value is also shown, with its grad, in its full box)."""
+        wanted = set(parents)
+        found: dict[str, None] = {}
+        for tail in self.tails.get(node, ()):
+            value = self.shows[tail]
+            if value in wanted:
+                found[tail] = None
+                found[self.box[value]] = None
+        return list(found)
+
+
 # -- recording the steps ---------------------------------------------------------------------
 
 
@@ -242,24 +336,23 @@ class _Recorder:
     def __init__(
         self,
         order: list[Value],
-        drawn: set[int],
-        names: dict[int, str],
+        picture: _Picture,
+        names: dict[Value, str],
         fmt: Callable[[float], str],
         seed: float,
     ) -> None:
         self.order = order
-        self.position = {node: i for i, node in enumerate(order)}
-        self.drawn = drawn
+        self.picture = picture
         self.names = names
         self.fmt = fmt
         self.seed = seed
         self.forward_steps = 0
         self.backward_steps = 0
-        # position -> the gradient whose text is longest among those the page shows for it
-        self.widest: dict[int, float] = {}
+        # value -> the gradient whose text is longest among those the page shows for it
+        self.widest: dict[Value, float] = {}
 
     def steps(self) -> list[Step]:
-        root = self.names[len(self.order) - 1]
+        root = self.names[self.order[-1]]
         steps: list[Step] = [
             {
                 "phase": "start",
@@ -269,50 +362,54 @@ class _Recorder:
                 "lines": [],
             }
         ]
-        for i, node in enumerate(self.order):
-            if i in self.drawn:
-                steps.append(self.forward(i, node))
+        for node in self.order:
+            if node in self.picture.box:
+                steps.append(self.forward(node))
                 self.forward_steps += 1
         steps.extend(self.backward())
         return steps
 
-    def forward(self, i: int, node: Value) -> Step:
-        name = self.names[i]
+    def forward(self, node: Value) -> Step:
+        picture = self.picture
+        name = self.names[node]
         result = [["target", name], ["text", " = "]]
+        step: Step = {
+            "phase": "forward",
+            "node": picture.box[node],
+            "reveal": picture.parts_of(node),
+        }
         if not node.parents:
             kind = "an input or parameter" if node.label else "a constant"
-            return {
-                "phase": "forward",
-                "node": f"v{i}",
-                "title": f"Forward: {name} is {kind}, a leaf of the graph.",
-                "lines": [{"parts": [*result, ["result", self.number(node.data)]]}],
-            }
+            step["title"] = f"Forward: {name} is {kind}, a leaf of the graph."
+            step["lines"] = [{"parts": [*result, ["result", self.number(node.data)]]}]
+            return step
         symbolic, numeric = self.formula(node)
         parts = [*result, ["symbolic", symbolic]]
         if numeric != symbolic:
             parts += [["text", " = "], ["numeric", numeric]]
         parts += [["text", " = "], ["result", self.number(node.data)]]
-        inputs = ", ".join(dict.fromkeys(self.names[self.position[p]] for p in node.parents))
-        return {
-            "phase": "forward",
-            "node": f"v{i}",
-            "edges": self.edges(i),
-            "sources": self.drawn_parents(node),
-            "title": f"Forward: compute {name} from {inputs}.",
-            "lines": [{"parts": parts}],
-        }
+        inputs = ", ".join(dict.fromkeys(self.names[p] for p in node.parents))
+        step["op"] = picture.oval[node]
+        step["edges"] = picture.edges_from(node, node.parents)
+        step["sources"] = picture.touching(node, node.parents)
+        step["title"] = f"Forward: compute {name} from {inputs}."
+        step["lines"] = [{"parts": parts}]
+        return step
 
     def backward(self) -> list[Step]:
-        """The chain rule as ``Value.backward`` runs it, one step per node that sends gradient.
+        """The chain rule as ``Value.backward`` runs it, one step per interior node.
 
-        The float operations are the engine's, in its order, so every number is bit for bit
-        what ``backward()`` computes: gradients start at 0, the root's at the seed, and each
-        node, in reverse topological order, adds ``local * grad`` to each parent's gradient,
-        unless its own gradient is 0 (the engine skips such a node).
+        The float operations are the engine's, in its order, and so are its rules: gradients
+        start at 0, the root's at the seed, and each node, in reverse topological order, adds
+        ``local * grad`` to a parent's gradient along each edge that ``engine._passes`` lets
+        through (all of them for a finite non-zero gradient; for a zero gradient only those
+        whose local derivative is infinite or NaN, as 0·inf is NaN; a selecting op such as
+        relu blocks its zero edges when the gradient is not a finite non-zero number). So every
+        number is bit for bit what ``backward()`` computes.
         """
-        n = len(self.order)
+        picture = self.picture
         root = self.order[-1]
-        root_name = self.names[n - 1]
+        root_name = self.names[root]
         grads = dict.fromkeys(self.order, 0.0)
         grads[root] = self.seed
         received = dict.fromkeys(self.order, 0)
@@ -325,80 +422,115 @@ class _Recorder:
         steps: list[Step] = [
             {
                 "phase": "seed",
-                "node": f"v{n - 1}",
+                "node": picture.box[root],
                 "title": f"Backward starts at the output: {root_name}.grad = {seed} "
                 f"({seed_why}). Every other gradient starts at 0.",
-                "lines": [{"parts": [["target", f"{_grad_of(root_name)}"], ["text", " = "]]}],
-                "grads": [[f"v{n - 1}", self.fmt(self.seed), repr(self.seed)]],
+                "lines": [
+                    {"parts": [["target", _grad_of(root_name)], ["text", " = "], ["after", seed]]}
+                ],
+                "grads": [[picture.box[root], self.fmt(self.seed), repr(self.seed)]],
             }
         ]
-        steps[0]["lines"][0]["parts"].append(["after", seed])
         self.backward_steps = 1
-        for i in self.drawn:
-            self.note_width(i, 0.0)
-        self.note_width(n - 1, self.seed)
+        for node in picture.box:
+            self.note_width(node, 0.0)
+        self.note_width(root, self.seed)
         for node in reversed(self.order):
             if not node.parents:
                 continue
-            i = self.position[node]
-            name = self.names[i]
             g = grads[node]
-            step: Step = {
-                "phase": "backward",
-                "node": f"v{i}",
-                "edges": self.edges(i),
-                "receivers": self.drawn_parents(node),
-            }
-            if g == 0.0:
-                step["title"] = (
-                    f"{_grad_of(name)} is 0, so {name} has nothing to pass back: "
-                    "backward() skips it."
-                )
-                step["lines"] = []
-                steps.append(step)
-                self.backward_steps += 1
-                continue
-            step["title"] = (
-                f"{name} passes its gradient back: {_grad_of(name)} = {self.number(g)} is "
-                f"complete (every use of {name} is done), and each parent gets it times the "
-                "local derivative written on its edge."
-            )
+            passes = _passes(node, g, node.partials)  # the engine's own rule for each edge
+            step: Step = {"phase": "backward", "node": picture.box[node], "op": picture.oval[node]}
+            step["title"] = self.backward_title(node, g, passes)
             lines: list[dict[str, Any]] = []
             updates: dict[str, list[str]] = {}
-            for parent, partial in zip(node.parents, node.partials):
+            passed: list[Value] = []
+            # A node that simply has nothing to pass (gradient 0, finite local derivatives)
+            # gets no lines; where PyTorch's rules pass some edges and not others, each edge
+            # that gets nothing says why.
+            say_why = g != 0.0 or not all(math.isfinite(_plain(p)) for p in node.partials)
+            for parent, partial, passing in zip(node.parents, node.partials, passes):
                 local = _plain(partial)
+                drawn = parent in picture.box  # (not a constant written inside the oval)
+                if not passing:
+                    if drawn and say_why:
+                        lines.append(self.blocked_line(node, parent, local, g))
+                    continue
                 before = grads[parent]
                 grads[parent] += local * g  # the engine's own arithmetic, in its order
                 received[parent] += 1
-                p = self.position[parent]
-                if p not in self.drawn:
-                    continue  # a constant written inside the op's oval: not on the picture
-                after = grads[parent]
-                lines.append(self.chain_rule_line(i, p, local, g, before, after, received[parent]))
-                updates[f"v{p}"] = [self.fmt(after), repr(after)]
-                self.note_width(p, after)
+                passed.append(parent)
+                if drawn:
+                    after = grads[parent]
+                    count = received[parent]
+                    lines.append(self.chain_rule_line(node, parent, local, g, before, count))
+                    updates[picture.box[parent]] = [self.fmt(after), repr(after)]
+                    self.note_width(parent, after)
             step["lines"] = lines
+            step["edges"] = picture.edges_from(node, passed) if passed else []
+            step["receivers"] = picture.touching(node, passed)
             step["grads"] = [[key, *shown] for key, shown in updates.items()]
             steps.append(step)
             self.backward_steps += 1
         steps.append(self.done(grads))
         return steps
 
-    def note_width(self, i: int, grad: float) -> None:
-        widest = self.widest.get(i)
+    def backward_title(self, node: Value, g: float, passes: Sequence[bool]) -> str:
+        """What happens at ``node``: the usual chain rule, or one of PyTorch's edge rules."""
+        name = self.names[node]
+        grad = _grad_of(name)
+        if g != 0.0 and math.isfinite(g):
+            return (
+                f"{name} passes its gradient back: {grad} = {self.number(g)} is complete "
+                f"(every use of {name} is done), and each parent gets it times the local "
+                "derivative written on its edge."
+            )
+        op = node.op
+        assert op is not None
+        partials = [_plain(p) for p in node.partials]
+        selected = op.base.selects is not None and not all(passes)
+        if g == 0.0:
+            wild = [(p, x) for p, x in zip(node.parents, partials) if not math.isfinite(x)]
+            if not wild:
+                return f"{grad} is 0, so {name} has nothing to pass back: backward() skips it."
+            parent, local = wild[0]
+            text = (
+                f"{grad} is 0, but the local derivative ∂{_wrap(name)}/∂{_wrap(self.names[parent])}"
+                f" is {_minus(self.fmt(local))}, and 0 · {_minus(self.fmt(local))} is NaN, not 0: "
+                "backward() hands 0 times such a derivative down its edge, as PyTorch does"
+            )
+            if len(wild) < len(partials):
+                text += "; an edge with a finite local derivative gets nothing"
+            if selected:
+                text += f"; {op.name} selects: an edge whose local derivative is 0 passes nothing"
+            return text + "."
+        text = (
+            f"{grad} is {_minus(self.fmt(g))}, not a finite number; backward() still hands "
+            "it down, times each local derivative"
+        )
+        if selected:
+            return (
+                text + f", except that {op.name} selects: an edge whose local derivative is 0 "
+                "passes nothing (not 0 · inf = NaN), as in PyTorch."
+            )
+        return text + "."
+
+    def note_width(self, node: Value, grad: float) -> None:
+        widest = self.widest.get(node)
         if widest is None or len(self.fmt(grad)) > len(self.fmt(widest)):
-            self.widest[i] = grad
+            self.widest[node] = grad
 
     def chain_rule_line(
-        self, i: int, p: int, local: float, g: float, before: float, after: float, count: int
+        self, node: Value, parent: Value, local: float, g: float, before: float, count: int
     ) -> dict[str, Any]:
         """``x.grad += ∂n/∂x · n.grad = (−3) · 0.5 = −1.5``, plus the running sum on reuse."""
-        child, parent = self.names[i], self.names[p]
+        child, name = self.names[node], self.names[parent]
         contribution = local * g
+        after = before + contribution  # what the engine's += gave, bit for bit
         parts = [
-            ["target", _grad_of(parent)],
+            ["target", _grad_of(name)],
             ["text", " += "],
-            ["symbolic", f"∂{_wrap(child)}/∂{_wrap(parent)} · {_grad_of(child)}"],
+            ["symbolic", f"∂{_wrap(child)}/∂{_wrap(name)} · {_grad_of(child)}"],
             ["text", " = "],
             ["local", self.number(local, wrap=True)],
             ["text", " · "],
@@ -410,19 +542,19 @@ class _Recorder:
             earlier = "1st" if count == 2 else f"first {count - 1}"
             parts += [
                 ["text", "   ⇒ "],
-                ["target", _grad_of(parent)],
+                ["target", _grad_of(name)],
                 ["text", " = "],
                 ["before", self.number(before)],
                 ["text", " + "],
                 ["contrib", self.number(contribution, wrap=True)],
                 ["text", " = "],
                 ["after", self.number(after)],
-                ["note", f"   ({_ordinal(count)} share for {parent}: added to the {earlier})"],
+                ["note", f"   ({_ordinal(count)} share for {name}: added to the {earlier})"],
             ]
         return {
             "parts": parts,
             "data": {
-                "parent": f"v{p}",
+                "parent": self.picture.box[parent],
                 "local": repr(local),
                 "upstream": repr(g),
                 "contrib": repr(contribution),
@@ -430,21 +562,41 @@ class _Recorder:
             },
         }
 
+    def blocked_line(self, node: Value, parent: Value, local: float, g: float) -> dict[str, Any]:
+        """``x.grad: nothing passes (relu selects ...)`` for an edge the engine's rules block."""
+        op = node.op
+        assert op is not None
+        if g == 0.0 and math.isfinite(local):
+            why = f"0 · {self.number(local, wrap=True)} would add nothing"
+        else:
+            why = f"{op.name} selects: the local derivative on this edge is 0"
+        return {
+            "parts": [
+                ["target", _grad_of(self.names[parent])],
+                ["text", " += nothing"],
+                ["note", f"   ({why})"],
+            ],
+            "data": {"parent": self.picture.box[parent], "passes": "no"},
+        }
+
     def done(self, grads: dict[Value, float]) -> Step:
         lines = []
-        for i, node in enumerate(self.order):
-            if i in self.drawn and not node.parents and node.label:
+        for node in self.order:
+            if node in self.picture.box and not node.parents and node.label:
+                parts = [
+                    ["target", _grad_of(self.names[node])],
+                    ["text", " = "],
+                    ["after", self.number(grads[node])],
+                ]
+                if not math.isfinite(grads[node]):
+                    parts.append(["note", "   (not a finite number: backward() warns about it)"])
                 lines.append(
                     {
-                        "parts": [
-                            ["target", _grad_of(self.names[i])],
-                            ["text", " = "],
-                            ["after", self.number(grads[node])],
-                        ],
-                        "data": {"parent": f"v{i}", "after": repr(grads[node])},
+                        "parts": parts,
+                        "data": {"parent": self.picture.box[node], "after": repr(grads[node])},
                     }
                 )
-        root = self.names[len(self.order) - 1]
+        root = self.names[self.order[-1]]
         return {
             "phase": "done",
             "title": f"Backward is done: every value now holds ∂{root}/∂(that value)."
@@ -457,7 +609,7 @@ class _Recorder:
         op = node.op
         assert op is not None
         parents = node.parents
-        names = [self.names[self.position[p]] for p in parents]
+        names = [self.names[p] for p in parents]
         numbers = [self.number(p.data, wrap=True) for p in parents]
         base = op.base
         if base is SUM:
@@ -504,22 +656,15 @@ class _Recorder:
             terms.append((_wrap(bias[0]), bias[1]))
         return " + ".join(t[0] for t in terms), " + ".join(t[1] for t in terms)
 
-    def edges(self, i: int) -> list[str]:
-        """The picture's edges into node ``i``'s op and from the op to its box."""
-        parents = dict.fromkeys(self.position[p] for p in self.order[i].parents)
-        return [f"v{p}->op{i}" for p in parents if p in self.drawn] + [f"op{i}->v{i}"]
-
-    def drawn_parents(self, node: Value) -> list[str]:
-        positions = dict.fromkeys(self.position[p] for p in node.parents)
-        return [f"v{p}" for p in positions if p in self.drawn]
-
     def number(self, x: float, *, wrap: bool = False) -> str:
         """A number as the panel writes it: with a true minus sign, in brackets if asked."""
         text = _minus(self.fmt(x))
         return f"({text})" if wrap and text.startswith("−") else text
 
 
-def _names(order: list[Value], drawn: set[int], fmt: Callable[[float], str]) -> dict[int, str]:
+def _names(
+    order: list[Value], drawn: dict[Value, str], fmt: Callable[[float], str]
+) -> dict[Value, str]:
     """What the page calls each value: its label, else a short name (t1, c1, out)."""
     taken = {node.label for node in order if node.label}
     counters = {"t": 0, "c": 0}
@@ -531,17 +676,17 @@ def _names(order: list[Value], drawn: set[int], fmt: Callable[[float], str]) -> 
             if name not in taken:
                 return name
 
-    names: dict[int, str] = {}
-    last = len(order) - 1
-    for i, node in enumerate(order):
+    names: dict[Value, str] = {}
+    root = order[-1]
+    for node in order:
         if node.label:
-            names[i] = _shorten(node.label)
-        elif i not in drawn:
-            names[i] = _minus(fmt(node.data))  # a constant inside an oval: its value names it
-        elif i == last and "out" not in taken:
-            names[i] = "out"
+            names[node] = _shorten(node.label)
+        elif node not in drawn:
+            names[node] = _minus(fmt(node.data))  # a constant inside an oval: its value names it
+        elif node is root and "out" not in taken:
+            names[node] = "out"
         else:
-            names[i] = fresh("t" if node.parents else "c")
+            names[node] = fresh("t" if node.parents else "c")
     return names
 
 
@@ -734,7 +879,12 @@ _SCRIPT = r"""
   var data = JSON.parse(document.getElementById("ag-data").textContent);
   var steps = data.steps;
   var svg = document.querySelector("#ag-figure svg");
-  var values = {}, ops = {}, edges = {}, allEdges = [];
+  // values: the boxes with data and grad rows; parts: every box, oval and copy that shows a
+  // value (the JSON lists their ids, so nothing depends on how the ids look); edges by title.
+  var values = {}, parts = {}, edges = {}, allEdges = [];
+  var isBox = {}, isPart = {};
+  data.boxes.forEach(function (id) { isBox[id] = true; });
+  data.parts.forEach(function (id) { isPart[id] = true; });
 
   function textStarting(group, word) {
     var texts = group.querySelectorAll("text");
@@ -747,13 +897,13 @@ _SCRIPT = r"""
   Array.prototype.forEach.call(svg.querySelectorAll("g.node"), function (g) {
     var title = g.querySelector("title");
     var id = title ? title.textContent.trim() : "";
-    if (/^v\d+$/.test(id)) {
+    if (!isPart[id]) return;
+    parts[id] = g;
+    g.setAttribute("data-node", id);
+    if (isBox[id]) {
       var grad = textStarting(g, "grad");
       values[id] = { g: g, data: textStarting(g, "data"), grad: grad,
                      drawnGrad: grad ? grad.textContent : "" };
-      g.setAttribute("data-node", id);
-    } else if (/^op\d+$/.test(id)) {
-      ops[id] = g;
     }
   });
   Array.prototype.forEach.call(svg.querySelectorAll("g.edge"), function (g) {
@@ -761,8 +911,12 @@ _SCRIPT = r"""
     var key = title ? title.textContent.trim() : "";
     if (!edges[key]) edges[key] = [];
     edges[key].push(g);
-    allEdges.push({ g: g, head: key.split("->")[1] });
+    allEdges.push(g);
   });
+  // A wide picture (a long chain) is shrunk to the frame's width, but never below half its
+  // size, where the numbers would be too small to read: past that the frame scrolls sideways.
+  var width = parseFloat(svg.getAttribute("width") || "0");
+  if (width > 0) svg.style.minWidth = Math.round(0.5 * width * 4 / 3) + "px";
   // Gradients change length as they arrive: centre each grad text on its box once, so a longer
   // number grows to both sides instead of running out of the box on the right.
   Object.keys(values).forEach(function (id) {
@@ -794,24 +948,25 @@ _SCRIPT = r"""
     v.grad.classList.add(state);
   }
 
-  function reveal(id) {
-    var v = values[id];
-    if (v) {
-      v.g.classList.remove("ag-pending");
-      if (v.data) v.data.style.visibility = "visible";
-    }
-    var op = ops["op" + id.slice(1)];
-    if (op) op.classList.remove("ag-pending");
-    allEdges.forEach(function (e) {
-      if (e.head === "op" + id.slice(1) || e.head === id) e.g.classList.remove("ag-pending");
+  // A forward step brings in its value: box, oval and copies, and the edges that made it.
+  function reveal(step) {
+    (step.reveal || []).forEach(function (id) {
+      if (parts[id]) parts[id].classList.remove("ag-pending");
+      var v = values[id];
+      if (v && v.data) v.data.style.visibility = "visible";
+    });
+    (step.edges || []).forEach(function (key) {
+      (edges[key] || []).forEach(function (g) { g.classList.remove("ag-pending"); });
     });
   }
 
   function resetPicture() {
+    Object.keys(parts).forEach(function (id) {
+      parts[id].classList.add("ag-pending");
+      parts[id].classList.remove.apply(parts[id].classList, HIGHLIGHTS);
+    });
     Object.keys(values).forEach(function (id) {
       var v = values[id];
-      v.g.classList.add("ag-pending");
-      v.g.classList.remove.apply(v.g.classList, HIGHLIGHTS);
       if (v.data) v.data.style.visibility = "hidden";
       if (v.grad) {
         v.grad.textContent = v.drawnGrad;
@@ -820,18 +975,14 @@ _SCRIPT = r"""
         v.grad.classList.remove("ag-grad-zero", "ag-grad-set", "ag-grad-new");
       }
     });
-    Object.keys(ops).forEach(function (id) {
-      ops[id].classList.add("ag-pending");
-      ops[id].classList.remove.apply(ops[id].classList, HIGHLIGHTS);
-    });
-    allEdges.forEach(function (e) {
-      e.g.classList.add("ag-pending");
-      e.g.classList.remove.apply(e.g.classList, HIGHLIGHTS);
+    allEdges.forEach(function (g) {
+      g.classList.add("ag-pending");
+      g.classList.remove.apply(g.classList, HIGHLIGHTS);
     });
   }
 
   function apply(step, isCurrent) {
-    if (step.phase === "forward") reveal(step.node);
+    if (step.phase === "forward") reveal(step);
     if (step.phase === "seed") {
       Object.keys(values).forEach(function (id) { setGrad(id, "0", "0.0", "ag-grad-zero"); });
     }
@@ -840,27 +991,21 @@ _SCRIPT = r"""
     });
   }
 
-  function addClass(ids, table, cls) {
-    (ids || []).forEach(function (id) {
-      var g = table[id];
-      if (g) (g.g || g).classList.add(cls);
-    });
+  function addClass(ids, cls) {
+    (ids || []).forEach(function (id) { if (parts[id]) parts[id].classList.add(cls); });
   }
 
   function highlight(step) {
     var forward = step.phase === "forward";
     svg.classList.toggle("forward", forward);
-    if (step.node) {
-      addClass([step.node], values, "ag-current");
-      if (step.edges) addClass(["op" + step.node.slice(1)], ops, "ag-current");
-    }
+    addClass([step.node, step.op], "ag-current");
     (step.edges || []).forEach(function (key) {
       (edges[key] || []).forEach(function (g) {
         g.classList.add(forward ? "ag-flow-forward" : "ag-flow");
       });
     });
-    addClass(step.sources, values, "ag-source");
-    addClass(step.receivers, values, "ag-receiver");
+    addClass(step.sources, "ag-source");
+    addClass(step.receivers, "ag-receiver");
   }
 
   // A tall graph scrolls inside its frame: bring the current node into view there. (Not with

@@ -189,6 +189,10 @@ class GraphDrawing(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no
 
     timeout: float | None = DEFAULT_TIMEOUT
     summary: GraphSummary | None = None
+    # Each DOT id that stands for one value -> its kind and that value: "value" its box, "op"
+    # the oval of the op that made it, "copy" a small copy beside a further use (the
+    # step-through page finds its boxes, ovals and copies with it).
+    nodes: dict[str, tuple[str, Value]] | None = None
 
     def pipe(
         self,
@@ -1015,8 +1019,13 @@ class _Drawer:
         lines = g.body
         edges: list[str] = []
         declared: set[str] = set()  # copies of shared values
+        ids: dict[str, tuple[str, Value]] = {}  # GraphDrawing.nodes
         for box in (self.boxes[i] for i in kept):
             head = self.declare(box, lines, roles)
+            if box.kind == "value" and box.value is not None:
+                ids[box.id] = ("value", box.value)
+                if head != box.id:
+                    ids[head] = ("op", box.value)
             into_more = box.hidden
             for source, partial in self.edges_into(box):
                 if source.index not in shown:
@@ -1030,6 +1039,8 @@ class _Drawer:
                         declared.add(tail)
                         lines.append(f"\t{tail} [label={self.copy_label(source)} shape=plain]\n")
                         roles.add("copy")
+                        assert source.value is not None
+                        ids[tail] = ("copy", source.value)
                 if box.kind == "neuron":
                     # Connections between neurons: many, and all running towards the output,
                     # so lighter and without arrowheads (which also keeps the SVG small).
@@ -1055,6 +1066,7 @@ class _Drawer:
         lines.extend(edges)
         if legend:
             self.add_legend(g, roles)
+        g.nodes = ids
         g.summary = GraphSummary(
             boxes=len(kept) + len(declared),
             edges=len(edges),
