@@ -63,6 +63,18 @@ def test_page_examples_run(page: str) -> None:
     assert runner.failures == 0, "".join(failures)
 
 
+def test_readme_examples_run() -> None:
+    # the README's pycon blocks (its "Higher order" section) are run the same way
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    source = "\n".join(block.group(1) for block in PYCON.finditer(text))
+    test = doctest.DocTestParser().get_doctest(source, {}, "README.md", "README.md", 0)
+    assert test.examples, "README.md: no >>> example in a pycon block"
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    failures: list[str] = []
+    runner.run(test, out=failures.append)
+    assert runner.failures == 0, "".join(failures)
+
+
 # -- the notebooks ----------------------------------------------------------------------------
 
 
