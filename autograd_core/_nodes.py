@@ -402,7 +402,12 @@ def _dense(
     if any(len(ws) != n_in for ws in weights):
         return None
     # per neuron, once per batch: its weights, their data and its bias
-    rows = [(ws, [w.data for w in ws], b) for ws, b in zip(weights, biases)]
+    # per neuron, once per batch: its weights and bias as the two ends of a dot node's parents,
+    # (*w,) and (b,), its weight data, and (*w data, 1.0), the end of the node's partials
+    rows = []
+    for ws, b in zip(weights, biases):
+        wd = tuple([w.data for w in ws])
+        rows.append((tuple(ws), (b,), wd, (*wd, 1.0), b))
     dot_op, affine, relu_op = ops.DOT, ops.AFFINE, ops.RELU
     one, zero = ops._ONE, ops._ZERO
     outputs: list[list[Value]] = []
@@ -414,6 +419,8 @@ def _dense(
         if len(xd) == n_in:  # interior inputs: parents (*w, *x, b), partials (*x, *w, 1)
             op = dot_op
             shared = None
+            xs = tuple(xs)
+            xd = tuple(xd)
             # what the backward walk follows: the sample's interior inputs, one tuple shared
             # by the layer's neurons (the weights and biases are leaves)
             inner = tuple(v for v in xs if v.parents)
@@ -426,7 +433,7 @@ def _dense(
             return None
         out: list[Value] = []
         append = out.append
-        for ws, wd, b in rows:
+        for ws, b1, wd, wd1, b in rows:
             total = sum(map(mul, wd, xd), b.data)
             if total - total:  # inf or nan: let the plain path say which neuron overflowed
                 return None
@@ -437,10 +444,10 @@ def _dense(
             z.op = op
             z.inner = inner
             if shared is None:
-                z.parents = (*ws, *xs, b)
-                z.partials = (*xd, *wd, 1.0)
+                z.parents = ws + xs + b1  # type: ignore[operator]  # (*w, *x, b), tuples
+                z.partials = xd + wd1  # type: ignore[operator]  # (*x, *w, 1.0), tuples
             else:
-                z.parents = (*ws, b)
+                z.parents = ws + b1
                 z.partials = shared
             if relu:
                 r = _new(cls)

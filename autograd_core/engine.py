@@ -450,33 +450,37 @@ def _interior_order(*roots: Value) -> tuple[list[Value], bool]:
     """
     order: list[Value] = []
     suspect = False
-    visited = set(roots)
+    visited: set[Value] = set()
     mark = visited.add
-    # Each stack entry is a node and an iterator over its interior parents; a node is emitted
-    # when its iterator is exhausted, i.e. after all its parents.
-    stack = []
+    # The stack holds, for each node being walked, the node and then an iterator over its
+    # interior parents; a node is emitted when its iterator is exhausted, i.e. after all its
+    # parents. (Two entries instead of a pair: one allocation fewer per node.)
+    stack: list[Any] = []
+    push, pop = stack.append, stack.pop
     for root in roots:
+        if root in visited:
+            continue  # already walked as a parent of an earlier root
+        mark(root)
         inner = root.inner
         if inner is None:
             inner, finite = _inner_parents(root)
             suspect = suspect or not finite
-        stack.append((root, iter(inner)))
-    stack.reverse()
-    push = stack.append
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent not in visited:
-                mark(parent)
-                inner = parent.inner
-                if inner is None:
-                    inner, finite = _inner_parents(parent)
-                    suspect = suspect or not finite
-                push((parent, iter(inner)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
+        push(root)
+        push(iter(inner))
+        while stack:
+            for parent in stack[-1]:
+                if parent not in visited:
+                    mark(parent)
+                    inner = parent.inner
+                    if inner is None:
+                        inner, finite = _inner_parents(parent)
+                        suspect = suspect or not finite
+                    push(parent)
+                    push(iter(inner))
+                    break
+            else:
+                pop()
+                order.append(pop())
     return order, suspect
 
 
@@ -653,14 +657,24 @@ def _chain_rule(roots: list[Value], seeds: list[Any], create_graph: bool) -> dic
                 local_rule = node.op.partials(node, *node.parents)
             else:
                 local_rule = node.partials
-            passes = _passes(node, g, local_rule)
+            passes: Sequence[bool]
+            if create_graph and isinstance(g, Value) and g.parents:
+                # a gradient with a graph carries derivatives even where its value is 0
+                passes = _unselected(node, [True] * len(local_rule))
+            else:
+                passes = _passes(node, g, local_rule)
             for parent, local, passing in zip(node.parents, local_rule, passes):
                 if not passing:
                     continue
-                contribution = local * g
+                contribution = _times(local, g) if create_graph else local * g
                 if checking:
                     _anomaly.check_contribution(node, parent, local, g, contribution)
-                grads[parent] = grads[parent] + contribution if parent in grads else contribution
+                if parent not in grads:
+                    grads[parent] = contribution
+                elif create_graph:
+                    grads[parent] = _plus(grads[parent], contribution)
+                else:
+                    grads[parent] += contribution
         if hooks is not None:
             for leaf in [n for n in grads if not n.parents and n in hooks]:
                 grads[leaf] = _run_hooks(leaf, grads[leaf])
@@ -688,6 +702,21 @@ def _unselected(node: Value, passes: list[bool]) -> list[bool]:
         return passes
     blocked = op.base.selects(*(p.data for p in node.parents), *op.params)
     return [p and not b for p, b in zip(passes, blocked)]
+
+
+def _times(local: Any, g: Any) -> Any:
+    """``local · g`` for create_graph: a Value, or a plain float once either is infinite or
+    NaN (such a gradient has no derivative to record; PyTorch keeps the number too)."""
+    if _nodes.is_finite(local) and _nodes.is_finite(g):
+        return local * g
+    return _data(local) * _data(g)
+
+
+def _plus(a: Any, b: Any) -> Any:
+    """``a + b`` for create_graph, as :func:`_times`."""
+    if _nodes.is_finite(a) and _nodes.is_finite(b):
+        return a + b
+    return _data(a) + _data(b)
 
 
 def _data(x: Any) -> float:

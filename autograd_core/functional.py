@@ -13,16 +13,29 @@ differentiate it::
 
 ``sum`` and ``dot`` are *n-ary*: summing a thousand terms makes one node with a thousand
 parents, not a chain of a thousand additions. A neuron's ``w·x + b`` is one ``dot`` node.
+
+The second half turns a function into its derivatives, as JAX does: ``grad(f)`` is the function
+``x ↦ f′(x)``, and since a derivative can itself be a graph (``ag.grad(..., create_graph=True)``),
+``grad(grad(f))`` is ``f″``. ``value_and_grad``, ``jacobian`` and ``hessian`` follow, and
+``gradcheck`` / ``gradgradcheck`` check first and second derivatives against finite differences::
+
+    >>> from autograd_core.functional import grad, hessian
+    >>> grad(grad(ag.sin))(0.5) == -ag.sin(0.5)
+    True
+    >>> hessian(lambda x, y: x * x * y)(1.0, 3.0)
+    [[6.0, 2.0], [2.0, 0.0]]
 """
 
 from __future__ import annotations
 
 import builtins
+import contextvars
+import numbers
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from autograd_core import _nodes, ops
-from autograd_core.engine import Value, apply, as_value, no_grad
+from autograd_core import _nodes, engine, ops
+from autograd_core.engine import Value, apply, as_value, enable_grad, no_grad, topological_order
 
 __all__ = [
     *(op.name for op in ops.functions()),
@@ -30,6 +43,11 @@ __all__ = [
     "dot",
     "gradcheck",
     "GradcheckError",
+    "grad",
+    "value_and_grad",
+    "jacobian",
+    "hessian",
+    "gradgradcheck",
 ]
 
 
@@ -164,12 +182,15 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Any:
 def _affine(values: Sequence[Value], numbers: Sequence[Any], bias: Any) -> Value:
     """``bias + Σ values[i]·numbers[i]``, the numbers bound to an ``affine`` op."""
     constants = tuple(_nodes.as_float(x, "dot") for x in numbers)
+    # A few constants recur (hinge's margin − y·s has one per label): the bound op is shared.
+    # Longer ones are data (a sample's features), bound afresh.
+    cache = len(constants) <= 2
     if isinstance(bias, Value):  # the bias is the last parent (bound as None)
-        op = ops.AFFINE.bind(constants, None, cache=False)
+        op = ops.AFFINE.bind(constants, None, cache=cache)
         parents = (*values, bias)
     else:  # no bias, or a number: bound to the op
         b = 0.0 if bias is None else _nodes.as_float(bias, "dot: bias")
-        op = ops.AFFINE.bind(constants, b, cache=False)
+        op = ops.AFFINE.bind(constants, b, cache=cache)
         parents = tuple(values)
     data = [p.data for p in parents]
     try:
@@ -238,3 +259,446 @@ def gradcheck(
                 f"finite differences give {numerical!r}"
             )
     return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Derivatives of functions: grad, value_and_grad, jacobian, hessian, gradgradcheck.
+#
+# These take a Python function ``f`` of scalars and return new functions, JAX-style. Each call
+# makes fresh leaves for the numbers it is given, runs ``f`` on them, and asks the engine
+# (``ag.grad``) for the derivatives, leaving every ``.grad`` attribute untouched. When the
+# arguments are Values, or the call happens while another of these functions is evaluating its
+# ``f``, the engine is asked for ``create_graph=True``: the derivative is then itself a graph,
+# which the outer call differentiates again. That is all ``grad(grad(f))`` needs.
+
+# How many calls of grad / value_and_grad / jacobian / hessian are evaluating their ``f`` right
+# now (in this thread or task). Inside one, a derivative must stay a graph even if its own
+# arguments were plain numbers: ``f`` may have closed over the outer call's Values.
+_NESTING: contextvars.ContextVar[int] = contextvars.ContextVar(
+    "autograd_core_functional_nesting", default=0
+)
+
+
+def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """The function computing the derivative of ``f`` with respect to argument ``argnums``.
+
+    ``f`` takes numbers or Values and returns one scalar (a Value or a number). The returned
+    function takes the same arguments as ``f``. Given numbers it returns a float; given Values
+    (or called inside another ``grad``) it returns a Value, a graph of the derivative, so
+    ``grad(grad(f))`` is the second derivative, and so on to any order. ``.grad`` attributes
+    are not changed.
+
+    Args:
+        f: A function of scalars returning a scalar, e.g. ``lambda x: x.sin() * x``.
+        argnums: The position of the argument to differentiate with respect to, or a
+            sequence of positions (then a tuple of derivatives is returned).
+
+    Returns:
+        A function ``df(*args)`` giving ``∂f/∂args[argnums]`` at ``args``.
+
+    Raises:
+        TypeError: (when ``df`` is called) ``f`` did not return a scalar, or a differentiated
+            argument is not a number or a Value.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> from autograd_core.functional import grad
+        >>> f = lambda x: x**3 + 2 * x        # f' = 3x² + 2, f'' = 6x, f''' = 6
+        >>> grad(f)(2.0), grad(grad(f))(2.0), grad(grad(grad(f)))(2.0)
+        (14.0, 12.0, 6.0)
+        >>> grad(lambda x, y: x * y.sin(), argnums=(0, 1))(2.0, 0.0)
+        (0.0, 2.0)
+    """
+    positions, single = _check_argnums(argnums, "grad")
+    _check_callable(f, "grad")
+
+    def df(*args: Any) -> Any:
+        _, grads = _value_and_grads(f, args, positions, "grad")
+        return grads[0] if single else grads
+
+    df.__name__ = df.__qualname__ = f"grad({getattr(f, '__name__', 'f')})"
+    return df
+
+
+def value_and_grad(
+    f: Callable[..., Any], argnums: int | Sequence[int] = 0
+) -> Callable[..., tuple[Any, Any]]:
+    """Like :func:`grad`, but the function returns ``(f(*args), derivative)`` from one pass.
+
+    Args:
+        f: A function of scalars returning a scalar.
+        argnums: Position(s) of the argument(s) to differentiate with respect to.
+
+    Returns:
+        A function giving ``(value, derivative)``: floats for number arguments, Values for
+        Value arguments; the derivative is a tuple when ``argnums`` is a sequence.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> from autograd_core.functional import value_and_grad
+        >>> value_and_grad(lambda x: x * x + 3 * x + 2)(2.0)   # f(2) = 12, f'(2) = 7
+        (12.0, 7.0)
+    """
+    positions, single = _check_argnums(argnums, "value_and_grad")
+    _check_callable(f, "value_and_grad")
+
+    def vdf(*args: Any) -> tuple[Any, Any]:
+        value, grads = _value_and_grads(f, args, positions, "value_and_grad")
+        return value, grads[0] if single else grads
+
+    vdf.__name__ = vdf.__qualname__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
+    return vdf
+
+
+def jacobian(f: Callable[..., Any]) -> Callable[..., list[list[Any]]]:
+    """The function computing the Jacobian of ``f``: ``J[i][j] = ∂(output i)/∂(argument j)``.
+
+    ``f`` takes ``n`` scalars and returns a list (or tuple) of ``m`` scalars; a single scalar
+    counts as a list of one. One backward pass per output.
+
+    Args:
+        f: A function of ``n`` scalars returning ``m`` scalars.
+
+    Returns:
+        A function giving the ``m × n`` Jacobian as a list of rows: floats for number
+        arguments, Values (graphs, differentiable again) for Value arguments.
+
+    Raises:
+        TypeError: (when called) an output of ``f`` is not a scalar.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> from autograd_core.functional import jacobian
+        >>> f = lambda x, y: [x * y, x + y, x**2]
+        >>> jacobian(f)(2.0, 3.0)           # rows [y, x], [1, 1], [2x, 0]
+        [[3.0, 2.0], [1.0, 1.0], [4.0, 0.0]]
+    """
+    _check_callable(f, "jacobian")
+
+    def jac(*args: Any) -> list[list[Any]]:
+        leaves, call_args, nested = _leaves(args, range(len(args)), "jacobian")
+        token = _NESTING.set(_NESTING.get() + 1)
+        try:
+            with enable_grad():
+                result = f(*call_args)
+                if isinstance(result, (list, tuple)):
+                    outputs = [
+                        _scalar(y, f"jacobian: output {i} of f") for i, y in enumerate(result)
+                    ]
+                else:
+                    outputs = [_scalar(result, "jacobian: the output of f")]
+                return [_derivatives(y, leaves, nested) for y in outputs]
+        finally:
+            _NESTING.reset(token)
+
+    jac.__name__ = jac.__qualname__ = f"jacobian({getattr(f, '__name__', 'f')})"
+    return jac
+
+
+def hessian(f: Callable[..., Any]) -> Callable[..., list[list[Any]]]:
+    """The function computing the Hessian of ``f``: ``H[i][j] = ∂²f/∂(argument i)∂(argument j)``.
+
+    ``f`` takes ``n`` scalars and returns one. The gradient is computed once as a graph
+    (``create_graph=True``) and each of its ``n`` entries is differentiated again.
+
+    Args:
+        f: A function of ``n`` scalars returning a scalar.
+
+    Returns:
+        A function giving the ``n × n`` Hessian as a list of rows: floats for number arguments,
+        Values for Value arguments.
+
+    Raises:
+        TypeError: (when called) ``f`` did not return a scalar.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> from autograd_core.functional import hessian
+        >>> rosenbrock = lambda x, y: (1 - x) ** 2 + 100 * (y - x * x) ** 2
+        >>> hessian(rosenbrock)(1.0, 1.0)    # at the minimum: [[802, -400], [-400, 200]]
+        [[802.0, -400.0], [-400.0, 200.0]]
+    """
+    _check_callable(f, "hessian")
+
+    def hess(*args: Any) -> list[list[Any]]:
+        leaves, call_args, nested = _leaves(args, range(len(args)), "hessian")
+        token = _NESTING.set(_NESTING.get() + 1)
+        try:
+            with enable_grad():
+                out = _scalar(f(*call_args), "hessian: the output of f", _ONE_OUTPUT)
+                gradient = _derivatives(out, leaves, True)
+                return [_derivatives(g, leaves, nested) for g in gradient]
+        finally:
+            _NESTING.reset(token)
+
+    hess.__name__ = hess.__qualname__ = f"hessian({getattr(f, '__name__', 'f')})"
+    return hess
+
+
+def gradgradcheck(
+    f: Callable[..., Any],
+    inputs: Sequence[float],
+    eps: float = 1e-6,
+    atol: float = 1e-6,
+    rtol: float = 1e-5,
+) -> bool:
+    """Check second derivatives (double backward) against finite differences of first ones.
+
+    Three checks, in order, each raising :class:`GradcheckError` at the first disagreement:
+
+    1. first derivatives, as :func:`gradcheck` does;
+    2. the first derivatives computed as a graph (``create_graph=True``, every partials rule
+       fed Values) equal the plain ones: a rule must compute the same numbers either way;
+    3. each entry ``H[i][j]`` of the Hessian from double backward matches the central finite
+       difference ``(g_i(x + h·e_j) − g_i(x − h·e_j)) / 2h`` of the first derivatives ``g``,
+       with ``h = eps·max(1, |x_j|)``, to within ``atol + rtol·|numerical|``.
+
+    When a check fails, every node of ``f``'s graph has its op's rule checked on its own
+    (first and second order, against finite differences of the op's forward and of the rule
+    itself), and the message names the first op whose rule is wrong.
+
+    Args:
+        f: A function of Values returning a Value.
+        inputs: The point, one number per argument of ``f``.
+        eps: Relative step of the finite differences.
+        atol: Absolute tolerance.
+        rtol: Relative tolerance.
+
+    Returns:
+        True when all second (and first) partial derivatives match.
+
+    Raises:
+        GradcheckError: naming the derivative that disagrees, both values, and the op whose
+            rule is to blame when one is found.
+        TypeError: ``f`` did not return a Value.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> ag.functional.gradgradcheck(lambda x, y: x * y.sin() + (x * y).tanh(), [0.3, -1.2])
+        True
+    """
+    point = [_nodes.as_float(x, "gradgradcheck: inputs") for x in inputs]
+    _check_callable(f, "gradgradcheck")
+    try:
+        gradcheck(f, point, eps=eps, atol=atol, rtol=rtol)
+    except GradcheckError as exc:
+        raise GradcheckError(f"gradgradcheck: {exc}{_blame(f, point, eps, atol, rtol)}") from None
+    n = len(point)
+    with enable_grad():
+        leaves = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
+        out = f(*leaves)
+        if not isinstance(out, Value):
+            raise TypeError(f"gradgradcheck: f must return a Value, got {type(out).__name__}")
+        as_graph = _derivatives(out, leaves, True)
+        plain = _first_derivatives(f, point)
+        for i in range(n):
+            got = ops.data(as_graph[i])
+            if not builtins.abs(got - plain[i]) <= atol + rtol * builtins.abs(plain[i]):
+                raise GradcheckError(
+                    f"gradgradcheck: d(out)/d(x{i}) at {point}: backward with create_graph=True "
+                    f"gives {got!r}, plain backward gives {plain[i]!r} (a partials rule computes "
+                    f"other numbers when fed Values){_blame(f, point, eps, atol, rtol)}"
+                )
+        analytic = [_derivatives(g, leaves, False) for g in as_graph]
+    for j in range(n):
+        h = eps * max(1.0, builtins.abs(point[j]))
+        plus = _first_derivatives(f, [x + (h if k == j else 0.0) for k, x in enumerate(point)])
+        minus = _first_derivatives(f, [x - (h if k == j else 0.0) for k, x in enumerate(point)])
+        for i in range(n):
+            numerical = (plus[i] - minus[i]) / (2.0 * h)
+            got = analytic[i][j]
+            if not builtins.abs(got - numerical) <= atol + rtol * builtins.abs(numerical):
+                raise GradcheckError(
+                    f"gradgradcheck: d²(out)/d(x{i})d(x{j}) at {point}: double backward gives "
+                    f"{got!r}, finite differences of the first derivatives give {numerical!r}"
+                    f"{_blame(f, point, eps, atol, rtol)}"
+                )
+    return True
+
+
+# -- helpers of the functions above ------------------------------------------------------------
+
+
+def _check_callable(f: Any, where: str) -> None:
+    if not callable(f):
+        raise TypeError(f"{where}: f must be callable, got {type(f).__name__} {f!r}")
+
+
+def _check_argnums(argnums: Any, where: str) -> tuple[tuple[int, ...], bool]:
+    """``argnums`` as a tuple of positions, and whether a single one was given."""
+    if isinstance(argnums, int) and not isinstance(argnums, bool):
+        positions: tuple[Any, ...] = (argnums,)
+        single = True
+    elif isinstance(argnums, (list, tuple)) and argnums:
+        positions = tuple(argnums)
+        single = False
+    else:
+        raise TypeError(
+            f"{where}: argnums must be an int or a non-empty sequence of ints, got {argnums!r}"
+        )
+    for p in positions:
+        if isinstance(p, bool) or not isinstance(p, int):
+            raise TypeError(f"{where}: argnums must hold ints, got {type(p).__name__} {p!r}")
+        if p < 0:
+            raise ValueError(f"{where}: argnums must be >= 0, got {p}")
+    return positions, single
+
+
+def _leaves(
+    args: Sequence[Any], positions: Iterable[int], where: str
+) -> tuple[list[Value], list[Any], bool]:
+    """The Values to differentiate with respect to, the arguments to call ``f`` with (numbers
+    at ``positions`` replaced by fresh leaves), and whether the derivatives must be graphs:
+    when any argument is a Value, or another of these functions is evaluating its ``f``."""
+    call_args = list(args)
+    made: dict[int, Value] = {}
+    for p in positions:
+        if p >= len(args):
+            raise ValueError(
+                f"{where}: argnums={p} is out of range for f called with {len(args)} argument(s)"
+            )
+        x = args[p]
+        if p in made or isinstance(x, Value):
+            continue
+        if isinstance(x, bool) or not _is_real(x):
+            raise TypeError(
+                f"{where}: argument {p} of f must be a number or a Value, "
+                f"got {type(x).__name__} {x!r}"
+            )
+        made[p] = call_args[p] = Value(x, label=f"x{p}")
+    leaves = [call_args[p] for p in positions]
+    nested = _NESTING.get() > 0 or any(isinstance(a, Value) for a in args)
+    return leaves, call_args, nested
+
+
+def _is_real(x: Any) -> bool:
+    return isinstance(x, numbers.Real)
+
+
+def _scalar(y: Any, where: str, hint: str = "") -> Any:
+    """``y`` if it is a scalar (a Value or a real number), else a TypeError naming ``where``."""
+    if isinstance(y, Value):
+        return y
+    if _is_real(y) and not isinstance(y, bool):
+        return float(y)
+    if isinstance(y, (list, tuple)):
+        shown = f"a {type(y).__name__} of {len(y)} items"
+    else:
+        shown = f"{type(y).__name__} {y!r}"
+    raise TypeError(f"{where} must be a scalar (a Value or a number), got {shown}{hint}")
+
+
+_ONE_OUTPUT = "; differentiate one output at a time, or use jacobian for several"
+
+
+def _derivatives(y: Any, leaves: Sequence[Value], create_graph: bool) -> list[Any]:
+    """``[∂y/∂leaf for leaf in leaves]``: 0.0 where ``y`` does not depend on a leaf (or is a
+    plain number); Values when ``create_graph``, floats otherwise."""
+    if not isinstance(y, Value):
+        return [0.0] * len(leaves)
+    grads = engine.grad([y], list(leaves), create_graph=create_graph, allow_unused=True)
+    return [0.0 if g is None else g if create_graph else ops.data(g) for g in grads]
+
+
+def _value_and_grads(
+    f: Callable[..., Any], args: Sequence[Any], positions: Sequence[int], where: str
+) -> tuple[Any, tuple[Any, ...]]:
+    """``f(*args)`` and its derivatives with respect to ``args[positions]``."""
+    leaves, call_args, nested = _leaves(args, positions, where)
+    token = _NESTING.set(_NESTING.get() + 1)
+    try:
+        with enable_grad():
+            out = _scalar(f(*call_args), f"{where}: the output of f", _ONE_OUTPUT)
+            grads = _derivatives(out, leaves, nested)
+    finally:
+        _NESTING.reset(token)
+    value = out if nested or not isinstance(out, Value) else out.data
+    return value, tuple(grads)
+
+
+def _first_derivatives(f: Callable[..., Any], point: Sequence[float]) -> list[float]:
+    """∂f/∂x at ``point`` by a plain backward pass, as floats."""
+    with enable_grad():
+        leaves = [Value(x) for x in point]
+        return [float(ops.data(g)) for g in _derivatives(f(*leaves), leaves, False)]
+
+
+def _blame(
+    f: Callable[..., Any], point: Sequence[float], eps: float, atol: float, rtol: float
+) -> str:
+    """Which op of ``f``'s graph at ``point`` has a partials rule that fails its own check."""
+    with enable_grad():
+        leaves = [Value(x) for x in point]
+        out = f(*leaves)
+    if not isinstance(out, Value):
+        return ""
+    checked: set[tuple[int, tuple[float, ...]]] = set()
+    for node in topological_order(out):
+        op = node.op
+        if op is None:
+            continue
+        xs = tuple(p.data for p in node.parents)
+        if (id(op), xs) in checked:
+            continue
+        checked.add((id(op), xs))
+        problem = _check_rule(op, xs, eps, atol, rtol)
+        if problem:
+            label = f" {node.label!r}" if node.label else ""
+            made_from = ", ".join(repr(x) for x in xs[:6]) + (", ..." if len(xs) > 6 else "")
+            return (
+                f"; the op to blame: {op.describe()!r} (node{label} made from {made_from}): "
+                f"{problem}"
+            )
+    return "; every op's partials rule agrees with finite differences at its node"
+
+
+def _check_rule(op: ops.Op, xs: Sequence[float], eps: float, atol: float, rtol: float) -> str:
+    """'' if ``op``'s partials rule matches finite differences at ``xs`` (first and second
+    order), else what disagrees."""
+
+    def rule_at(point: Sequence[float]) -> list[float]:
+        return [float(ops.data(r)) for r in op.partials(op.forward(*point), *point)]
+
+    def close(a: float, b: float) -> bool:
+        return builtins.abs(a - b) <= atol + rtol * builtins.abs(b)
+
+    try:
+        first = rule_at(xs)
+        shifted = []
+        for j, x in enumerate(xs):
+            h = eps * max(1.0, builtins.abs(x))
+            plus = [x + (h if k == j else 0.0) for k, x in enumerate(xs)]
+            minus = [x - (h if k == j else 0.0) for k, x in enumerate(xs)]
+            shifted.append(
+                (h, op.forward(*plus), op.forward(*minus), rule_at(plus), rule_at(minus))
+            )
+    except (ArithmeticError, ValueError, TypeError):
+        return ""  # at the edge of the op's domain: nothing to say about this node
+    for j, (h, f_plus, f_minus, _, _) in enumerate(shifted):
+        numerical = (f_plus - f_minus) / (2.0 * h)
+        if not close(first[j], numerical):
+            return (
+                f"its rule gives ∂/∂{_argname(op, j)} = {first[j]!r}, finite differences of "
+                f"its forward give {numerical!r}"
+            )
+    try:
+        with enable_grad():
+            inputs = [Value(x) for x in xs]
+            node = apply(op, inputs)
+            second = [_derivatives(r, inputs, False) for r in op.partials(node, *inputs)]
+    except Exception as exc:  # any failure of the rule fed Values is the answer here
+        return f"its rule fails when fed Values: {type(exc).__name__}: {exc}"
+    for i in range(len(xs)):
+        for j, (h, _, _, r_plus, r_minus) in enumerate(shifted):
+            numerical = (r_plus[i] - r_minus[i]) / (2.0 * h)
+            if not close(second[i][j], numerical):
+                return (
+                    f"its rule fed Values gives ∂²/∂{_argname(op, i)}∂{_argname(op, j)} = "
+                    f"{second[i][j]!r}, finite differences of the rule give {numerical!r} "
+                    "(is the rule written with library math, not math or data()?)"
+                )
+    return ""
+
+
+def _argname(op: ops.Op, i: int) -> str:
+    return op.argnames[i] if len(op.argnames) > i and op.arity is not None else f"x{i}"

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from autograd_core._checks import choice, flag, integer, real
+from autograd_core._gc import pausing_gc
 from autograd_core.engine import Value, as_value
 from autograd_core.functional import dot
 from autograd_core.functional import sum as total
@@ -61,6 +62,7 @@ _LOG_FLOOR = -100.0
 _TINY = math.exp(_LOG_FLOOR)
 
 
+@pausing_gc
 def mse_loss(prediction: Outputs, target: Targets, reduction: str = "mean") -> Value:
     """Mean squared error ``mean((ŷ − y)²)``.
 
@@ -89,6 +91,7 @@ def mse_loss(prediction: Outputs, target: Targets, reduction: str = "mean") -> V
     return _reduce_total(squares, len(diffs), reduction, "mse_loss")
 
 
+@pausing_gc
 def hinge_loss(
     scores: Outputs, targets: Targets, margin: float = 1.0, reduction: str = "mean"
 ) -> Value:
@@ -156,6 +159,7 @@ def hinge_labels(labels: Sequence[Any]) -> list[float]:
     return _hinge_labels([_finite(y, "hinge_labels", "labels") for y in labels], "hinge_labels")
 
 
+@pausing_gc
 def binary_cross_entropy(
     inputs: Outputs, targets: Targets, from_logits: bool = False, reduction: str = "mean"
 ) -> Value:
@@ -204,6 +208,7 @@ def binary_cross_entropy(
     return _reduce(terms, reduction, "binary_cross_entropy")
 
 
+@pausing_gc
 def cross_entropy(
     logits: Sequence[Scalar] | Sequence[Sequence[Scalar]],
     target: int | Sequence[int],
@@ -306,6 +311,7 @@ def log_softmax(logits: Sequence[Scalar]) -> list[Value]:
     return [z - log_total for z in shifted]
 
 
+@pausing_gc
 def l2_penalty(params: Iterable[Value]) -> Value:
     """``Σ p²`` over the parameters, as one node: multiply by a small factor and add it to a
     loss to keep the weights small (L2 regularisation; its gradient is ``2p``).

@@ -461,6 +461,16 @@ def _abs(x: float) -> float:
 # Partials rules that need more than one line.
 
 
+def _power(x: Any, y: Any) -> Any:
+    """``x ** y`` in a partials rule: for floats, an overflow is the infinity it stands for
+    (``1e-200 ** -2``), as in PyTorch; Values raise their own clear error."""
+    try:
+        return x**y
+    except OverflowError:
+        odd = data(y) == math.floor(data(y)) and data(y) % 2 == 1
+        return -_INF if data(x) < 0.0 and odd else _INF
+
+
 def _pow_base_partial(x: Any, y: Any) -> Any:
     """∂(x**y)/∂x = y·x**(y−1), with PyTorch's values at the edges."""
     xd, yd = data(x), data(y)
@@ -468,7 +478,7 @@ def _pow_base_partial(x: Any, y: Any) -> Any:
         return 0.0  # x**0 is constant: ∂/∂x = 0 even at x = 0
     if xd == 0.0 and yd < 1.0:
         return _INF  # the slope of x**0.5 at 0, as in PyTorch
-    return y * x ** (y - 1.0)
+    return y * _power(x, y - 1.0)
 
 
 def _pow_partials(out: Any, x: Any, y: Any) -> tuple[Any, Any]:
@@ -491,13 +501,16 @@ def _pow_const_partials(out: Any, x: Any, c: float) -> tuple[Any]:
     if c == 0.0:
         return (0.0,)
     if c < 1.0 and data(x) == 0.0:
-        return (_INF,)
-    return (c * x ** (c - 1.0),)
+        # c·0**(c−1) is infinite; PyTorch computes x**0.5 with a reciprocal square root, whose
+        # infinity at −0.0 is negative
+        return (math.copysign(_INF, data(x)) if c == 0.5 else _INF,)
+    return (c * _power(x, c - 1.0),)
 
 
 def _sqrt_partials(out: Any, x: Any) -> tuple[Any]:
-    # 1 / (2·sqrt(x)); infinite at 0 like PyTorch, instead of a ZeroDivisionError.
-    return (0.5 / out if data(out) != 0.0 else _INF,)
+    # 1 / (2·sqrt(x)); infinite at 0 like PyTorch (−inf at −0.0, as its 1/(2·out)), instead
+    # of a ZeroDivisionError.
+    return (0.5 / out if data(out) != 0.0 else math.copysign(_INF, data(out)),)
 
 
 def _abs_partials(out: Any, x: Any) -> tuple[float]:
@@ -573,7 +586,7 @@ DIV = register_op("div", _div, lambda out, a, b: (1.0 / b, -out / b), arity=2, s
 NEG = register_op("neg", operator.neg, lambda out, x: _MINUS_ONE, symbol="−", finite_partials=True)
 POW = register_op(
     "pow", _pow, _pow_partials, arity=2, symbol="**", argnames=("base", "exponent"),
-    selects=lambda x, y: (y == 0.0, x == 0.0 and y >= 0.0),
+    selects=lambda x, y: (y == 0.0, False),
 )  # fmt: skip
 POW_CONST = register_op(
     "pow_const", _pow, _pow_const_partials, symbol="**", params=("exponent",),

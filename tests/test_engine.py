@@ -466,3 +466,25 @@ def test_backward_leaves_the_garbage_collector_as_it_found_it() -> None:
     finally:
         gc.enable()
     assert x.grad == 2 * (4.0 * (1.0 - math.tanh(4.0) ** 2) + 1.0)
+
+
+def test_grad_of_several_outputs_where_one_feeds_another() -> None:
+    a = Value(1.5, label="a")
+    c = a * 2 + a  # 3a
+    d = c * (a * 2)  # 6a²
+    for outputs in ([d, c], [c, d]):
+        (g,) = ag.grad(outputs, [a])
+        assert g == 12 * 1.5 + 3  # the two gradients add up, whichever comes first
+    assert a.grad == 0.0
+
+
+def test_a_large_graph_still_warns_about_an_infinite_derivative_into_a_leaf() -> None:
+    # Past _CHECK_LEAVES_UP_TO nodes the leaves are checked only when the walk met a node
+    # whose local derivatives are not all finite: sqrt's at 0 is one.
+    x, w = Value(0.0, label="x"), Value(1.0, label="w")
+    total = ag.sqrt(x)
+    for _ in range(3000):
+        total = total + w
+    with pytest.warns(RuntimeWarning, match=r"leaf 'x' is inf.*sqrt\(x=0\.0 \(Value 'x'\)\)"):
+        total.backward()
+    assert w.grad == 3000.0
