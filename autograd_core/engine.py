@@ -25,10 +25,12 @@ of three.
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import gc
+import math
+import numbers
 import sys
+import threading
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
@@ -224,6 +226,12 @@ class Value:
         """The graph that produced this node as a ``graphviz.Digraph`` (SVG inline in Jupyter).
 
         Shorthand for ``autograd_core.viz.draw_graph(self, **options)``; see there for options.
+
+        Example:
+            >>> import autograd_core as ag
+            >>> y = ag.Value(2.0, label="x").tanh()
+            >>> b"tanh" in y.draw().pipe(format="svg")
+            True
         """
         from autograd_core.viz import draw_graph  # viz is a higher layer: import on use
 
@@ -233,6 +241,13 @@ class Value:
         """Step through the forward and backward pass of this graph, in a notebook or a page.
 
         Shorthand for ``autograd_core.stepthrough.explain(self, **options)``; see there.
+
+        Example:
+            >>> import autograd_core as ag
+            >>> x = ag.Value(2.0, label="x")
+            >>> page = (x * x).explain()  # shows itself in a notebook cell
+            >>> "<iframe" in page._repr_html_()
+            True
         """
         from autograd_core.stepthrough import explain  # a higher layer: import on use
 
@@ -400,26 +415,56 @@ def apply(op: Op, args: Sequence[Any]) -> Any:
     if not any(isinstance(a, Value) for a in args):
         floats = [_nodes.as_float(a, op.name) for a in args]
         try:
-            out = op.forward(*floats)
-            if out - out:  # inf or nan: the forward overflowed
-                raise OverflowError("the result is too large for a float")
+            out = _checked_output(op, op.forward(*floats))
         except (ArithmeticError, ValueError) as exc:
             raise _nodes.domain_error(op, floats, exc) from None
         return out
     values = tuple(as_value(a, op.name) for a in args)
     xs = [v.data for v in values]
     try:
-        out = op.forward(*xs)
-        if out - out:
-            raise OverflowError("the result is too large for a float")
+        out = _checked_output(op, op.forward(*xs))
         partials = tuple(op.partials(out, *xs)) if _grad_enabled() else _EMPTY
     except (ArithmeticError, ValueError) as exc:
         raise _nodes.domain_error(op, values, exc) from None
-    if _grad_enabled() and len(partials) != len(values):
-        raise ValueError(
-            f"{op.name}: partials rule returned {len(partials)} value(s) for {len(values)} input(s)"
-        )
+    if _grad_enabled():
+        if len(partials) != len(values):
+            raise ValueError(
+                f"{op.name}: partials rule returned {len(partials)} value(s) for "
+                f"{len(values)} input(s)"
+            )
+        if any(type(p) is not float for p in partials):
+            partials = tuple(_checked_partial(op, p) for p in partials)
     return _nodes.node(Value, op, out, values, partials)
+
+
+def _checked_output(op: Op, out: Any) -> float:
+    """A forward's result as a finite float; a registered op's forward is checked like the
+    table's (a complex number, a bool or a huge int is refused, naming the op)."""
+    if type(out) is not float:
+        if isinstance(out, bool) or not isinstance(out, numbers.Real):
+            raise TypeError(
+                f"{op.name}: forward must return a real number, got {type(out).__name__} {out!r}"
+            )
+        try:
+            out = float(out)
+        except OverflowError:
+            raise OverflowError("the result is too large for a float") from None
+    if out - out:  # inf or nan: the forward overflowed
+        raise OverflowError("the result is too large for a float")
+    result: float = out
+    return result
+
+
+def _checked_partial(op: Op, p: Any) -> float:
+    """A partials rule's number as a float (NaN allowed: an undefined derivative)."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(
+            f"{op.name}: the partials rule must return real numbers, got {type(p).__name__} {p!r}"
+        )
+    try:
+        return float(p)
+    except OverflowError:
+        return math.copysign(math.inf, p)
 
 
 def as_value(x: Any, where: str = "as_value") -> Value:
@@ -760,7 +805,16 @@ class RemovableHandle:
         self._key = key
 
     def remove(self) -> None:
-        """Take the hook off (nothing happens if it is already off)."""
+        """Take the hook off (nothing happens if it is already off).
+
+        Example:
+            >>> import autograd_core as ag
+            >>> x = ag.Value(2.0)
+            >>> handle = x.register_hook(lambda g: 2 * g)
+            >>> handle.remove()
+            >>> (x * 3).backward(); x.grad
+            3.0
+        """
         node = self._node()
         if node is not None:
             _hooks.remove(node, self._key)
@@ -922,13 +976,17 @@ class _GradMode:
     _enabled: bool
 
     def __init__(self) -> None:
-        self._tokens: list[contextvars.Token[bool]] = []
+        # The mode each ``with`` replaced, per thread: one instance may be entered in several
+        # threads (or nested) at once, and each exit restores what its own entry replaced.
+        self._saved = threading.local()
 
     def __enter__(self) -> None:
-        self._tokens.append(_GRAD_ENABLED.set(self._enabled))
+        stack = self._saved.__dict__.setdefault("stack", [])
+        stack.append(_GRAD_ENABLED.get())
+        _GRAD_ENABLED.set(self._enabled)
 
     def __exit__(self, *exc: object) -> None:
-        _GRAD_ENABLED.reset(self._tokens.pop())
+        _GRAD_ENABLED.set(self._saved.stack.pop())
 
     def __call__(self, fn: F) -> F:
         enabled = self._enabled

@@ -513,6 +513,19 @@ def _sqrt_partials(out: Any, x: Any) -> tuple[Any]:
     return (0.5 / out if data(out) != 0.0 else math.copysign(_INF, data(out)),)
 
 
+def _tanh_slope(out: Any, x: Any) -> Any:
+    """tanh′(x) = 1 − tanh²(x). For a float, as 1/cosh²(x), which is correctly rounded where
+    1 − out·out loses the last bits (micrograd's neuron: 0.4999999999999999 where the exact
+    slope is 0.49999999999999990558..., against 0.4999999999999998). Where tanh(x) rounds to
+    ±1 (|x| > 19) the slope is (1 − out)(1 + out), 0 like PyTorch's. Fed Values: 1 − out²."""
+    if type(x) is not float:
+        return 1.0 - out * out
+    if abs(x) > 19.0:
+        return (1.0 - out) * (1.0 + out)
+    c = math.cosh(x)
+    return 1.0 / (c * c)
+
+
 def _abs_partials(out: Any, x: Any) -> tuple[float]:
     xd = data(x)
     return (1.0 if xd > 0.0 else -1.0 if xd < 0.0 else 0.0,)
@@ -615,7 +628,7 @@ RELU = register_op(
     finite_partials=True,
 )  # fmt: skip
 TANH = register_op(
-    "tanh", math.tanh, lambda out, x: (1.0 - out * out,), method=True, function=True,
+    "tanh", math.tanh, lambda out, x: (_tanh_slope(out, x),), method=True, function=True,
     activation=True, doc="Hyperbolic tangent.", example=("0.0", "0.0"),
     finite_partials=True,
 )  # fmt: skip

@@ -156,6 +156,13 @@ class GraphSummary:
         hidden: Boxes of the known graph left out (the ``+N more``).
         walked: Edges the walk looked at.
         complete: Whether the walk saw the whole graph (if not, more than ``hidden`` is left out).
+
+    Example:
+        >>> import autograd_core as ag
+        >>> x = ag.Value(2.0, label="x")
+        >>> drawing = ag.viz.draw_graph(x * x + 1)
+        >>> drawing.summary.hidden, drawing.summary.complete
+        (0, True)
     """
 
     boxes: int
@@ -172,6 +179,12 @@ class GraphDrawing(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no
     Jupyter display also use ``graphviz-pure`` when ``dot`` is missing, so the picture shows
     after ``pip install`` alone, and they stop the renderer after ``timeout`` seconds.
     ``summary`` says what was drawn and what was left out.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> drawing = (ag.Value(2.0, label="x") * 3).draw()
+        >>> isinstance(drawing, ag.viz.GraphDrawing), b"<svg" in drawing.pipe(format="svg")
+        (True, True)
     """
 
     timeout: float | None = DEFAULT_TIMEOUT
@@ -322,7 +335,13 @@ class GraphDrawing(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no
 
 @dataclass(frozen=True)
 class Renderer:
-    """A Graphviz program found on this machine: ``name`` is ``dot`` or ``graphviz-pure``."""
+    """A Graphviz program found on this machine: ``name`` is ``dot`` or ``graphviz-pure``.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> ag.viz.find_renderer().name in ("dot", "graphviz-pure")
+        True
+    """
 
     name: str
     path: str

@@ -465,7 +465,7 @@ def test_backward_leaves_the_garbage_collector_as_it_found_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
-    assert x.grad == 2 * (4.0 * (1.0 - math.tanh(4.0) ** 2) + 1.0)
+    assert x.grad == pytest.approx(2 * (4.0 * (1.0 - math.tanh(4.0) ** 2) + 1.0), rel=1e-14)
 
 
 def test_grad_of_several_outputs_where_one_feeds_another() -> None:
@@ -488,3 +488,62 @@ def test_a_large_graph_still_warns_about_an_infinite_derivative_into_a_leaf() ->
     with pytest.warns(RuntimeWarning, match=r"leaf 'x' is inf.*sqrt\(x=0\.0 \(Value 'x'\)\)"):
         total.backward()
     assert w.grad == 3000.0
+
+
+def test_tanh_slope_is_correctly_rounded_on_micrograds_neuron() -> None:
+    # the exact slope at n = 0.8813735870195432 is 0.49999999999999990558...; 1 - tanh(n)**2
+    # in floats gives 0.4999999999999998, two units in the last place below
+    n = Value(0.8813735870195432)
+    o = n.tanh()
+    o.backward()
+    assert n.grad == 0.4999999999999999
+    assert Value(800.0).tanh().partials == (0.0,) and Value(30.0).tanh().partials == (0.0,)
+    assert Value(-0.5).tanh().partials[0] == pytest.approx(1 - math.tanh(-0.5) ** 2, rel=1e-15)
+
+
+def test_one_grad_mode_object_can_be_entered_in_several_threads() -> None:
+    import threading
+
+    mode = ag.no_grad()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            for _ in range(500):
+                with mode:
+                    assert not ag.is_grad_enabled()
+                    with mode:
+                        assert not ag.is_grad_enabled()
+                assert ag.is_grad_enabled()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_a_registered_ops_output_and_partials_are_checked() -> None:
+    complex_op = ag.register_op("test_complex_out", lambda x: complex(x, 1), lambda o, x: (1.0,))
+    with pytest.raises(TypeError, match=r"test_complex_out: forward must return a real number"):
+        complex_op(Value(1.0))
+    huge = ag.register_op("test_huge_out", lambda x: 10**400, lambda o, x: (1.0,))
+    with pytest.raises(OverflowError, match=r"test_huge_out: the result is too large"):
+        huge(Value(1.0))
+    bad_rule = ag.register_op("test_complex_rule", lambda x: x, lambda o, x: (1j,))
+    with pytest.raises(TypeError, match=r"test_complex_rule: the partials rule must return real"):
+        bad_rule(Value(1.0))
+    nan_rule = ag.register_op("test_nan_rule", lambda x: x, lambda o, x: (math.nan,))
+    x = Value(1.0, label="x")
+    with pytest.warns(RuntimeWarning, match=r"leaf 'x' is nan.*test_nan_rule"):
+        nan_rule(x).backward()
+
+
+def test_a_method_given_an_unknown_keyword_names_itself_not_an_internal_function() -> None:
+    with pytest.raises(TypeError, match=r"^log\(\) got an unexpected keyword argument 'base'$"):
+        Value(2.0).log(base=2)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"^leaky_relu\(\) got an unexpected keyword argument"):
+        Value(2.0).leaky_relu(slope=0.1)
