@@ -32,7 +32,6 @@ import numbers
 import sys
 import threading
 import warnings
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -81,7 +80,7 @@ class Value:
         (-2.0, 2.0)
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "partials", "inner", "__weakref__")
+    __slots__ = ("data", "grad", "label", "op", "parents", "partials", "inner")
 
     data: float
     grad: float
@@ -691,7 +690,7 @@ def _chain_rule(roots: list[Value], seeds: list[Any], create_graph: bool) -> dic
         grads[root] = grads[root] + s if root in grads else s
     interior = [r for r in roots if r.parents]
     order = _interior_order(*interior)[0] if interior else []
-    hooks = _hooks.table if _hooks.count else None
+    hooked = _hooks.count > 0
     checking = _anomaly.active
     mode = enable_grad() if create_graph else no_grad()
     with mode:
@@ -699,7 +698,7 @@ def _chain_rule(roots: list[Value], seeds: list[Any], create_graph: bool) -> dic
             g = grads.get(node)
             if g is None:
                 continue
-            if hooks is not None and node in hooks:
+            if hooked and _hooks.of(node):
                 g = grads[node] = _run_hooks(node, g)
             if checking:
                 _anomaly.check_gradient(node, g)
@@ -726,8 +725,8 @@ def _chain_rule(roots: list[Value], seeds: list[Any], create_graph: bool) -> dic
                     grads[parent] = _plus(grads[parent], contribution)
                 else:
                     grads[parent] += contribution
-        if hooks is not None:
-            for leaf in [n for n in grads if not n.parents and n in hooks]:
+        if hooked:
+            for leaf in [n for n in grads if not n.parents and _hooks.of(n)]:
                 grads[leaf] = _run_hooks(leaf, grads[leaf])
     if not checking and not create_graph and any(not _nodes.is_finite(g) for g in grads.values()):
         _check_dict(grads, order)
@@ -785,7 +784,7 @@ def _check_dict(grads: dict[Value, Any], order: list[Value]) -> None:
 
 
 def _run_hooks(node: Value, g: Any) -> Any:
-    for hook in list(_hooks.table.get(node, {}).values()):
+    for hook in list((_hooks.of(node) or {}).values()):
         replaced = hook(g)
         if replaced is not None:
             if not isinstance(replaced, Value):
@@ -804,10 +803,10 @@ class RemovableHandle:
         >>> h.remove(); h.remove()  # removing twice is harmless
     """
 
-    __slots__ = ("_node", "_key")
+    __slots__ = ("_node_id", "_key")
 
-    def __init__(self, node: Value, key: int) -> None:
-        self._node: weakref.ref[Value] = weakref.ref(node)
+    def __init__(self, node_id: int, key: int) -> None:
+        self._node_id = node_id
         self._key = key
 
     def remove(self) -> None:
@@ -821,35 +820,73 @@ class RemovableHandle:
             >>> (x * 3).backward(); x.grad
             3.0
         """
-        node = self._node()
-        if node is not None:
-            _hooks.remove(node, self._key)
+        _hooks.remove(self._node_id, self._key)
+
+
+# -- what a few nodes carry besides their slots: hooks, and where anomaly mode saw them made ----
+# A Value has no room for these (every byte of a node counts, and there are millions), so they
+# live in a table keyed by the node's id. Such a node is switched to a subclass of its class
+# that adds nothing but a ``__del__`` removing its entry, so the table never holds a node alive
+# (the graph is still freed by reference counting) and an id reused later finds no stale entry.
+
+_extras: dict[int, dict[str, Any]] = {}
+_tagged_classes: dict[type, type] = {}
+
+
+def _forget(node: Value) -> None:
+    extras = _extras.pop(id(node), None)
+    if extras is not None and extras.get("hooks"):
+        _hooks.count -= 1
+
+
+def _tagged(cls: type[Value]) -> type[Value]:
+    """The subclass of ``cls`` for nodes with extras (same layout, plus the clean-up)."""
+    if cls in _tagged_classes.values():
+        return cls
+    tagged = _tagged_classes.get(cls)
+    if tagged is None:
+        tagged = type(
+            cls.__name__,
+            (cls,),
+            {"__slots__": (), "__del__": _forget, "__module__": cls.__module__},
+        )
+        tagged.__qualname__ = cls.__qualname__
+        _tagged_classes[cls] = tagged
+    return tagged
+
+
+def _extras_of(node: Value) -> dict[str, Any]:
+    """The extras of ``node``, tagging it on first use."""
+    node.__class__ = _tagged(type(node))
+    return _extras.setdefault(id(node), {})
 
 
 class _Hooks:
-    """The hooks of all nodes, held weakly: a node with hooks is freed like any other."""
+    """The hooks of all nodes: ``count`` nodes have at least one."""
 
     def __init__(self) -> None:
-        self.table: weakref.WeakKeyDictionary[Value, dict[int, Callable[[Any], Any]]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self.count = 0
         self.next_key = 0
 
-    @property
-    def count(self) -> int:
-        return len(self.table)
-
     def add(self, node: Value, hook: Callable[[Any], Any]) -> RemovableHandle:
+        hooks = _extras_of(node).setdefault("hooks", {})
+        if not hooks:
+            self.count += 1
         self.next_key += 1
-        self.table.setdefault(node, {})[self.next_key] = hook
-        return RemovableHandle(node, self.next_key)
+        hooks[self.next_key] = hook
+        return RemovableHandle(id(node), self.next_key)
 
-    def remove(self, node: Value, key: int) -> None:
-        hooks = self.table.get(node)
-        if hooks is not None:
-            hooks.pop(key, None)
+    def of(self, node: Value) -> dict[int, Callable[[Any], Any]] | None:
+        extras = _extras.get(id(node))
+        return None if extras is None else extras.get("hooks")
+
+    def remove(self, node_id: int, key: int) -> None:
+        extras = _extras.get(node_id)
+        hooks = None if extras is None else extras.get("hooks")
+        if hooks and key in hooks:
+            del hooks[key]
             if not hooks:
-                del self.table[node]
+                self.count -= 1
 
 
 _hooks = _Hooks()
@@ -860,24 +897,26 @@ class _Anomaly:
 
     def __init__(self) -> None:
         self.depth = 0
-        self.sites: weakref.WeakKeyDictionary[Value, str] = weakref.WeakKeyDictionary()
 
     @property
     def active(self) -> bool:
         return self.depth > 0
 
     def where(self, node: Value) -> str:
-        site = self.sites.get(node)
+        extras = _extras.get(id(node))
+        site = None if extras is None else extras.get("site")
         return f", made at {site}" if site else ""
 
     def new(self, cls: type[Value]) -> Value:
         """``object.__new__`` for nodes while anomaly mode is on: also records the caller."""
-        node: Value = _object_new(cls)
+        node: Value = _object_new(_tagged(cls))
         frame = sys._getframe(1)
         while frame is not None and frame.f_globals.get("__name__", "").startswith(_PACKAGE):
             frame = frame.f_back  # type: ignore[assignment]
         if frame is not None:
-            self.sites[node] = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+            _extras.setdefault(id(node), {})["site"] = (
+                f"{frame.f_code.co_filename}:{frame.f_lineno}"
+            )
         return node
 
     def check_gradient(self, node: Value, g: Any) -> None:

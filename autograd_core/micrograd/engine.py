@@ -347,6 +347,5 @@ def _adopt(node: Any) -> Value:
         return cast(Value, node)
     twin = _new(Value)
     for slot in _engine.Value.__slots__:
-        if slot != "__weakref__":
-            setattr(twin, slot, getattr(node, slot))
+        setattr(twin, slot, getattr(node, slot))
     return twin
