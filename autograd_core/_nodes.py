@@ -49,6 +49,22 @@ class _NoGraph(tuple):  # type: ignore[type-arg]
 
 
 NO_GRAPH: tuple[()] = _NoGraph()
+
+
+class _Unchecked(tuple):  # type: ignore[type-arg]
+    """The ``inner`` of a node whose local derivatives may be infinite or NaN (``div``,
+    ``sqrt``, a registered op): the backward walk looks at them (``engine._inner_parents``).
+
+    The other values of ``inner``: the parents the walk follows, ``parents`` itself (the walk
+    skips the leaves among them as it goes), or fewer: a layer's node lists only the sample's
+    interior inputs (one tuple per sample), not its weights; ``NO_GRAPH`` for a ``no_grad``
+    result.
+    """
+
+    __slots__ = ()
+
+
+UNCHECKED: tuple[()] = _Unchecked()
 # The Value class, set by the engine when it has made it (this module cannot import it).
 VALUE: type[Value] = None  # type: ignore[assignment]
 
@@ -74,7 +90,7 @@ def node(cls: type[Value], op: Op, out: float, parents: tuple[Any, ...], partial
         n.op = op
         n.parents = parents
         n.partials = partials
-        n.inner = None  # the walk works out which parents are interior (see inner_parents)
+        n.inner = UNCHECKED
     else:
         n.op = None
         n.parents = n.partials = EMPTY
@@ -155,8 +171,7 @@ def binary_operator(op: Op, reflected: bool = False) -> Callable[[Value, Any], V
             n.op = op
             n.parents = parents = (a, b)
             n.partials = partials
-            # the parents the backward walk follows: both, when both are interior nodes
-            n.inner = parents if known and a.parents and b.parents else None
+            n.inner = parents if known else UNCHECKED  # what the walk follows: _Unchecked says
         return n
 
     method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
@@ -192,7 +207,7 @@ def unary_method(op: Op) -> Callable[..., Value]:
             n.op = op
             n.parents = parents = (self,)
             n.partials = partials
-            n.inner = (parents if self.parents else EMPTY) if known else None
+            n.inner = parents if known else UNCHECKED
         return n
 
     method.__name__ = method.__qualname__ = op.name

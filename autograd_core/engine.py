@@ -58,6 +58,7 @@ _grad_enabled = _nodes.grad_enabled
 _GRAD_ENABLED = _nodes._GRAD_ENABLED
 _gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
 _EMPTY = _nodes.EMPTY
+_UNCHECKED = _nodes.UNCHECKED
 _binary, _method = _nodes.binary_operator, _nodes.unary_method
 # x ** c for the few exponents a program uses: the bound op, looked up instead of rebuilt
 _pow_const_ops: dict[float, Op] = {}
@@ -88,10 +89,10 @@ class Value:
     op: Op | None
     parents: tuple[Value, ...]
     partials: tuple[Any, ...]
-    # The parents that are interior nodes, which the backward walk follows (leaves only receive
-    # gradient): ``parents`` itself when all are, ``None`` until the first walk works them out.
-    # A layer's neurons share one tuple per sample. Not part of the public API.
-    inner: tuple[Value, ...] | None
+    # The parents the backward walk follows (it skips leaves): ``parents``, or only the interior
+    # ones for a layer's node (one tuple per sample, shared by the layer's neurons), or a marker
+    # (see _nodes._Unchecked). Not part of the public API.
+    inner: tuple[Value, ...]
 
     # numpy defers to our reflected operators (np.float64(2) * v calls v.__rmul__)
     __array_ufunc__ = None
@@ -330,8 +331,8 @@ class Value:
                 g = node.grad
                 if not g:
                     # Nothing to hand down, unless a local derivative is infinite or NaN
-                    # (0·inf is NaN): the walk left ``inner`` unset on exactly those nodes.
-                    if node.inner is None:
+                    # (0·inf is NaN): the walk left exactly those nodes unchecked.
+                    if node.inner is _UNCHECKED:
                         suspect = _hand_down(node, g) or suspect
                     continue
                 if g - g:  # infinite or NaN: PyTorch's rules, see _hand_down
@@ -485,12 +486,12 @@ def _interior_order(*roots: Value) -> tuple[list[Value], bool]:
     Iterative depth-first search over each node's ``inner`` parents, so graph depth is limited
     by memory, not by the Python stack. Leaves need no visit: they only receive gradient. In an
     MLP most edges end at a leaf (weights, biases, constants), so the walk never looks at them:
-    a node keeps its interior parents apart (``inner``), worked out here the first time a node
-    is walked when its maker did not know them. (Following only those edges makes the walk of
-    the moons step 3× faster.)
+    a layer's nodes keep their interior parents apart (``inner``), and for a binary op's node
+    the walk picks them out itself (see ``_nodes._Unchecked`` for the values of ``inner``).
+    (Following only those edges makes the walk of the moons step 3× faster.)
 
     Returns the order and whether a node has an infinite or NaN local derivative (such nodes
-    keep ``inner`` unset, so every walk sees them), for the check of the leaves.
+    stay unchecked, so every walk sees them), for the check of the leaves.
     """
     order: list[Value] = []
     suspect = False
@@ -506,17 +507,17 @@ def _interior_order(*roots: Value) -> tuple[list[Value], bool]:
             continue  # already walked as a parent of an earlier root
         mark(root)
         inner = root.inner
-        if inner is None:
+        if inner is _UNCHECKED:
             inner, finite = _inner_parents(root)
             suspect = suspect or not finite
         push(root)
         push(iter(inner))
         while stack:
             for parent in stack[-1]:
-                if parent not in visited:
+                if parent.parents and parent not in visited:  # leaves need no visit
                     mark(parent)
                     inner = parent.inner
-                    if inner is None:
+                    if inner is _UNCHECKED:
                         inner, finite = _inner_parents(parent)
                         suspect = suspect or not finite
                     push(parent)
@@ -529,11 +530,9 @@ def _interior_order(*roots: Value) -> tuple[list[Value], bool]:
 
 
 def _inner_parents(node: Value) -> tuple[tuple[Value, ...], bool]:
-    """A node's interior parents, stored in ``node.inner`` unless a local derivative is not
-    finite; and whether all are finite."""
-    inner = tuple([p for p in node.parents if p.parents])
-    if len(inner) == len(node.parents):
-        inner = node.parents
+    """The parents the walk follows for an unchecked node, and whether its local derivatives
+    are all finite; if they are, the node is marked checked (``inner = parents``)."""
+    inner = node.parents
     partials = node.partials
     try:
         total = sum(partials)

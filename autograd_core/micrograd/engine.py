@@ -144,7 +144,7 @@ class Value(_engine.Value):
             self.op = _hand_made_op(_op)
             self.parents = children
             self.partials = (0.0,) * len(children)
-            self.inner = None  # the backward walk works out which children are interior
+            self.inner = _nodes.UNCHECKED  # the backward walk looks at the children
         elif _op:
             self._op = _op
 
