@@ -20,7 +20,6 @@ with callgrind), and building nodes is most of the time of a forward pass.
 from __future__ import annotations
 
 import contextvars
-import gc
 import math
 import numbers
 import operator
@@ -28,6 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from autograd_core import ops
+from autograd_core._gc import pausing_gc
 from autograd_core.ops import Op
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ _GRAD_ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 grad_enabled = _GRAD_ENABLED.get
 _new = object.__new__
-_gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
 EMPTY: tuple[()] = ()
 
 
@@ -370,6 +369,10 @@ def _describe(name: str, x: Any) -> str:
 # -- a layer of neurons ------------------------------------------------------------------------
 
 
+# A layer on a batch allocates thousands of nodes in one go, with no reference cycle among them;
+# with the cyclic collector on, those allocations alone set off collections that scan the
+# growing graph (a tenth of a moons step). Paused for the layer, as in backward.
+@pausing_gc
 def dense(
     cls: type[Value],
     weights: Sequence[Sequence[Value]],
@@ -392,31 +395,10 @@ def dense(
     """
     if not grad_enabled():
         return None
-    # A layer on a batch allocates thousands of nodes in one go, with no reference cycle among
-    # them; with the cyclic collector on, those allocations alone set off collections that
-    # scan the growing graph (a tenth of a moons step). Paused for the layer, as in backward.
-    collecting = _gc_isenabled()
-    _gc_disable()
-    try:
-        return _dense(cls, weights, biases, batch, activation, relu)
-    finally:
-        if collecting:
-            _gc_enable()
-
-
-def _dense(
-    cls: type[Value],
-    weights: Sequence[Sequence[Value]],
-    biases: Sequence[Value],
-    batch: Sequence[Sequence[Any]],
-    activation: Callable[[Value], Value] | None,
-    relu: bool,
-) -> list[list[Value]] | None:
     mul = operator.mul
     n_in = len(weights[0]) if weights else 0
     if any(len(ws) != n_in for ws in weights):
         return None
-    # per neuron, once per batch: its weights, their data and its bias
     # per neuron, once per batch: its weights and bias as the two ends of a dot node's parents,
     # (*w,) and (b,), its weight data, and (*w data, 1.0), the end of the node's partials
     rows = []

@@ -500,32 +500,25 @@ def _interior_order(*roots: Value) -> tuple[list[Value], bool]:
     # The stack holds, for each node being walked, the node and then an iterator over its
     # interior parents; a node is emitted when its iterator is exhausted, i.e. after all its
     # parents. (Two entries instead of a pair: one allocation fewer per node.)
-    stack: list[Any] = []
+    # The roots are the parents of a node that is not there (None), so one loop walks them all.
+    stack: list[Any] = [None, iter(roots)]
     push, pop = stack.append, stack.pop
-    for root in roots:
-        if root in visited:
-            continue  # already walked as a parent of an earlier root
-        mark(root)
-        inner = root.inner
-        if inner is _UNCHECKED:
-            inner, finite = _inner_parents(root)
-            suspect = suspect or not finite
-        push(root)
-        push(iter(inner))
-        while stack:
-            for parent in stack[-1]:
-                if parent.parents and parent not in visited:  # leaves need no visit
-                    mark(parent)
-                    inner = parent.inner
-                    if inner is _UNCHECKED:
-                        inner, finite = _inner_parents(parent)
-                        suspect = suspect or not finite
-                    push(parent)
-                    push(iter(inner))
-                    break
-            else:
-                pop()
-                order.append(pop())
+    while stack:
+        for parent in stack[-1]:
+            if parent.parents and parent not in visited:  # leaves need no visit
+                mark(parent)
+                inner = parent.inner
+                if inner is _UNCHECKED:
+                    inner, finite = _inner_parents(parent)
+                    suspect = suspect or not finite
+                push(parent)
+                push(iter(inner))
+                break
+        else:
+            pop()
+            node = pop()
+            if node is not None:
+                order.append(node)
     return order, suspect
 
 
