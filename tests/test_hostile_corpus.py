@@ -66,9 +66,10 @@ from .test_viz import node_groups
 # -- running the command line ------------------------------------------------------------------
 
 # A picture through the CLI may take the renderer's time limit plus this: starting Python,
-# parsing, building and walking the graph, writing the file, on a busy 2-core machine. Before the
-# fix, 100 terms took 70 s and 2,900 an hour.
-CLI_SLACK = 10.0
+# parsing, building and walking the graph, writing the file, on a busy 2-core machine (about 1 s
+# when it is quiet, 5 s with six processes per core). Before the fix, 100 terms took 70 s and
+# 2,900 an hour.
+CLI_SLACK = 20.0
 CLI_BOUND = viz.DEFAULT_TIMEOUT + CLI_SLACK
 # Past this the child is killed and the test fails, so that a regression never hangs the suite.
 HARD_TIMEOUT = 180.0
@@ -77,12 +78,14 @@ PACKAGE_ROOT = Path(ag.__file__).resolve().parents[1]
 
 @dataclass(frozen=True)
 class Run:
-    """What a command did: its exit status, its output and how long it took."""
+    """What a command did: its exit status, its output, how long it took (wall clock) and the
+    processor time it and its children (the renderer) used."""
 
     status: int
     stdout: str
     stderr: str
     seconds: float
+    cpu: float
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -98,6 +101,7 @@ def run_cli(
 ) -> Run:
     """``python -m autograd_core ARGS`` in ``cwd``; fails the test if it outlives the timeout."""
     timeout = timeout or HARD_TIMEOUT
+    cpu = children_cpu()
     started = time.perf_counter()
     try:
         done = subprocess.run(
@@ -112,7 +116,17 @@ def run_cli(
     seconds = time.perf_counter() - started
     out = done.stdout.decode("utf-8", "backslashreplace")
     err = done.stderr.decode("utf-8", "backslashreplace")
-    return Run(done.returncode, out, err, seconds)
+    return Run(done.returncode, out, err, seconds, children_cpu() - cpu)
+
+
+def children_cpu() -> float:
+    """User + system seconds of this process's finished children and their own children."""
+    if sys.platform == "win32":  # pragma: no cover - no getrusage
+        return 0.0
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def one_error_line(run: Run, command: str = "graph") -> str:
@@ -276,16 +290,16 @@ def test_draw_graph_of_a_two_million_operation_chain_stops_walking_at_its_budget
         y = Value(0.5, label="x")
         for _ in range(2_000_000):
             y = -y
-        started = time.perf_counter()
+        started = time.process_time()
         drawing = viz.draw_graph(y)
-        elapsed = time.perf_counter() - started
+        elapsed = time.process_time() - started
     finally:
         if collecting:
             gc.enable()
     assert drawing.summary is not None and not drawing.summary.complete
     assert drawing.summary.boxes <= viz.DEFAULT_MAX_NODES
     assert drawing.summary.walked <= 100 * viz.DEFAULT_MAX_NODES
-    assert elapsed < 3.0, f"draw_graph took {elapsed:.2f} s"
+    assert elapsed < 3.0, f"draw_graph took {elapsed:.2f} s of processor time"
 
 
 @pytest.mark.slow
@@ -295,10 +309,11 @@ def test_a_100k_value_picture_without_a_limit_stops_at_the_time_limit() -> None:
     y = Value(0.5, label="x")
     for _ in range(100_000):
         y = -y
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(viz.RenderTimeoutError, match=r"within 2 s and was stopped"):
         viz.to_svg(y, max_nodes=None, timeout=2.0)
-    assert time.perf_counter() - started < 2.0 + 30.0  # drawing the DOT text, then 2 s
+    # writing the DOT text (about 5 s on a quiet machine); the renderer is bounded by its limit
+    assert time.process_time() - started < 20.0
     assert "as readily as ten" not in (viz.__doc__ or "") + (viz.draw_graph.__doc__ or "")
 
 
@@ -310,7 +325,9 @@ def test_cli_train_of_a_wide_network_is_bounded(tmp_path: Path) -> None:
     args = ["train", "--hidden", "128", "128", "--epochs", "1", "--no-progress"]
     run = run_cli([*args, "--out", str(tmp_path / "run")], tmp_path)
     assert run.status == 0, run.stderr
-    assert run.seconds < 60.0, f"took {run.seconds:.1f} s"
+    # processor time, not wall clock: on a quiet machine about 6 s of it (of 7 s), most of it
+    # training and the plots; a busy machine stretches the wall clock, not this
+    assert run.cpu < 30.0, f"used {run.cpu:.1f} s of processor time ({run.seconds:.1f} s wall)"
     assert "one box per layer" in run.stdout
     ET.fromstring((tmp_path / "run" / "graph.svg").read_text(encoding="utf-8"))
 
