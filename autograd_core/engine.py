@@ -29,6 +29,7 @@ import functools
 import gc
 import math
 import numbers
+import operator
 import sys
 import threading
 import warnings
@@ -59,6 +60,7 @@ _GRAD_ENABLED = _nodes._GRAD_ENABLED
 _gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
 _EMPTY = _nodes.EMPTY
 _UNCHECKED = _nodes.UNCHECKED
+_grad_of = operator.attrgetter("grad")
 _binary, _method = _nodes.binary_operator, _nodes.unary_method
 # x ** c for the few exponents a program uses: the bound op, looked up instead of rebuilt
 _pow_const_ops: dict[float, Op] = {}
@@ -323,7 +325,8 @@ class Value:
         collecting = _gc_isenabled()
         _gc_disable()
         try:
-            order, suspect = _interior_order(self)
+            leaves: list[Value] = []
+            order, suspect = _interior_order(self, leaves=leaves)
             for node in order:  # interior nodes hold this pass's gradient only
                 node.grad = 0.0
             self.grad = seed
@@ -340,7 +343,10 @@ class Value:
                     continue
                 for parent, local in zip(node.parents, node.partials):
                     parent.grad += local * g
-            if suspect or len(order) <= _CHECK_LEAVES_UP_TO:
+            # One C-level sum over the gradients of the leaves the walk passed: infinite or NaN
+            # when one of them is (or when the sum overflows: then the check finds nothing).
+            total = sum(map(_grad_of, leaves), 0.0)
+            if suspect or total - total or len(order) <= _CHECK_LEAVES_UP_TO:
                 _check_leaves(order)
         finally:
             if collecting:
@@ -480,7 +486,11 @@ def as_value(x: Any, where: str = "as_value") -> Value:
     return _nodes.leaf(Value, _nodes.as_float(x, where))
 
 
-def _interior_order(*roots: Value) -> tuple[list[Value], bool]:
+def _drop(leaf: Value) -> None:
+    pass
+
+
+def _interior_order(*roots: Value, leaves: list[Value] | None = None) -> tuple[list[Value], bool]:
     """The interior nodes the roots depend on, each after its parents: the backward walk.
 
     Iterative depth-first search over each node's ``inner`` parents, so graph depth is limited
@@ -491,7 +501,8 @@ def _interior_order(*roots: Value) -> tuple[list[Value], bool]:
     (Following only those edges makes the walk of the moons step 3× faster.)
 
     Returns the order and whether a node has an infinite or NaN local derivative (such nodes
-    stay unchecked, so every walk sees them), for the check of the leaves.
+    stay unchecked, so every walk sees them), for the check of the leaves. ``leaves``, if given,
+    receives the leaves the walk passes on its way (those of a layer's weights it never sees).
     """
     order: list[Value] = []
     suspect = False
@@ -503,9 +514,12 @@ def _interior_order(*roots: Value) -> tuple[list[Value], bool]:
     # The roots are the parents of a node that is not there (None), so one loop walks them all.
     stack: list[Any] = [None, iter(roots)]
     push, pop = stack.append, stack.pop
+    leaf = leaves.append if leaves is not None else _drop
     while stack:
         for parent in stack[-1]:
-            if parent.parents and parent not in visited:  # leaves need no visit
+            if not parent.parents:  # a leaf needs no visit; backward checks its gradient
+                leaf(parent)
+            elif parent not in visited:
                 mark(parent)
                 inner = parent.inner
                 if inner is _UNCHECKED:
@@ -574,6 +588,11 @@ def _first_non_finite(order: list[Value]) -> str:
             return (
                 f"the first infinite or NaN gradient arose at {_describe_node(node)}{where}: {why}"
             )
+    if all(_nodes.is_finite(n.grad) for n in order):
+        return (
+            "each contribution to it was finite, but their sum is too large for a float "
+            "(gradients adding up overflowed)"
+        )
     return "the seed gradient or a gradient set by hand was not finite"
 
 
@@ -717,6 +736,8 @@ def _chain_rule(roots: list[Value], seeds: list[Any], create_graph: bool) -> dic
                     grads[parent] = _plus(grads[parent], contribution)
                 else:
                     grads[parent] += contribution
+                if checking and not _nodes.is_finite(_data(grads[parent])):
+                    _anomaly.check_sum(node, parent, grads[parent])
         if hooked:
             for leaf in [n for n in grads if not n.parents and _hooks.of(n)]:
                 grads[leaf] = _run_hooks(leaf, grads[leaf])
@@ -917,6 +938,14 @@ class _Anomaly:
                 f"detect_anomaly: backward reached {_describe_node(node)}{self.where(node)} "
                 f"with gradient {_data(g)!r}"
             )
+
+    def check_sum(self, node: Value, parent: Value, total: Any) -> None:
+        name = f"{parent.label!r}" if parent.label else f"of value {parent.data!r}"
+        raise FloatingPointError(
+            f"detect_anomaly: the gradient of {name} became {_data(total)!r} when the "
+            f"contribution of {_describe_node(node)}{self.where(node)} was added: finite "
+            "gradients adding up overflowed"
+        )
 
     def check_contribution(
         self, node: Value, parent: Value, local: Any, g: Any, contribution: Any
