@@ -263,6 +263,29 @@ def apply_unary(op: Op, a: Value) -> Value:
     return node(type(a), op, out, (a,), partials)
 
 
+def apply_binary(op: Op, a: Value, b: Value, cls: type[Value]) -> Value:
+    """``op`` (a two-input op) applied to the Values ``a`` and ``b``: a node of class ``cls``.
+
+    The plain form of what :func:`binary_operator`'s generated methods do inline.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> from autograd_core import _nodes, ops
+        >>> _nodes.apply_binary(ops.MUL, ag.Value(2.0), ag.Value(5.0), ag.Value).partials
+        (5.0, 2.0)
+    """
+    x = a.data
+    y = b.data
+    try:
+        out = op.forward(x, y)
+        if out - out:  # inf or nan: the forward overflowed
+            raise OverflowError("the result is too large for a float")
+        partials = op.partials(out, x, y) if grad_enabled() else None
+    except (ArithmeticError, ValueError) as exc:
+        raise domain_error(op, (a, b), exc) from None
+    return node(cls, op, out, (a, b), partials)
+
+
 def method_doc(op: Op) -> str:
     """The docstring of a generated method: the row's doc and an example."""
     doc = op.doc or f"The ``{op.name}`` op of the table."

@@ -31,7 +31,8 @@ from __future__ import annotations
 import builtins
 import contextvars
 import numbers
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from autograd_core import _nodes, engine, ops
@@ -377,19 +378,13 @@ def jacobian(f: Callable[..., Any]) -> Callable[..., list[list[Any]]]:
 
     def jac(*args: Any) -> list[list[Any]]:
         leaves, call_args, nested = _leaves(args, range(len(args)), "jacobian")
-        token = _NESTING.set(_NESTING.get() + 1)
-        try:
-            with enable_grad():
-                result = f(*call_args)
-                if isinstance(result, (list, tuple)):
-                    outputs = [
-                        _scalar(y, f"jacobian: output {i} of f") for i, y in enumerate(result)
-                    ]
-                else:
-                    outputs = [_scalar(result, "jacobian: the output of f")]
-                return [_derivatives(y, leaves, nested) for y in outputs]
-        finally:
-            _NESTING.reset(token)
+        with _nested_call():
+            result = f(*call_args)
+            if isinstance(result, (list, tuple)):
+                outputs = [_scalar(y, f"jacobian: output {i} of f") for i, y in enumerate(result)]
+            else:
+                outputs = [_scalar(result, "jacobian: the output of f")]
+            return [_derivatives(y, leaves, nested) for y in outputs]
 
     jac.__name__ = jac.__qualname__ = f"jacobian({getattr(f, '__name__', 'f')})"
     return jac
@@ -422,14 +417,10 @@ def hessian(f: Callable[..., Any]) -> Callable[..., list[list[Any]]]:
 
     def hess(*args: Any) -> list[list[Any]]:
         leaves, call_args, nested = _leaves(args, range(len(args)), "hessian")
-        token = _NESTING.set(_NESTING.get() + 1)
-        try:
-            with enable_grad():
-                out = _scalar(f(*call_args), "hessian: the output of f", _ONE_OUTPUT)
-                gradient = _derivatives(out, leaves, True)
-                return [_derivatives(g, leaves, nested) for g in gradient]
-        finally:
-            _NESTING.reset(token)
+        with _nested_call():
+            out = _scalar(f(*call_args), "hessian: the output of f", _ONE_OUTPUT)
+            gradient = _derivatives(out, leaves, True)
+            return [_derivatives(g, leaves, nested) for g in gradient]
 
     hess.__name__ = hess.__qualname__ = f"hessian({getattr(f, '__name__', 'f')})"
     return hess
@@ -600,18 +591,26 @@ def _derivatives(y: Any, leaves: Sequence[Value], create_graph: bool) -> list[An
     return [0.0 if g is None else g if create_graph else ops.data(g) for g in grads]
 
 
+@contextmanager
+def _nested_call() -> Iterator[None]:
+    """Around a call of ``f``: graphs recorded, and one level deeper in the nesting of these
+    functions (so an inner ``grad`` keeps its graph for the outer one)."""
+    token = _NESTING.set(_NESTING.get() + 1)
+    try:
+        with enable_grad():
+            yield
+    finally:
+        _NESTING.reset(token)
+
+
 def _value_and_grads(
     f: Callable[..., Any], args: Sequence[Any], positions: Sequence[int], where: str
 ) -> tuple[Any, tuple[Any, ...]]:
     """``f(*args)`` and its derivatives with respect to ``args[positions]``."""
     leaves, call_args, nested = _leaves(args, positions, where)
-    token = _NESTING.set(_NESTING.get() + 1)
-    try:
-        with enable_grad():
-            out = _scalar(f(*call_args), f"{where}: the output of f", _ONE_OUTPUT)
-            grads = _derivatives(out, leaves, nested)
-    finally:
-        _NESTING.reset(token)
+    with _nested_call():
+        out = _scalar(f(*call_args), f"{where}: the output of f", _ONE_OUTPUT)
+        grads = _derivatives(out, leaves, nested)
     value = out if nested or not isinstance(out, Value) else out.data
     return value, tuple(grads)
 

@@ -57,13 +57,11 @@ _OP_TEXT = {
 # in the op table: their forward is the user's code, and their rule is the user's closure.
 _hand_made_ops: dict[str, _HandMadeOp] = {}
 
-_grad_enabled = _nodes.grad_enabled
 _new = object.__new__
 
 
 def _binary(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
     """``__add__`` and friends: the node ``op(self, other)``, of this module's ``Value``."""
-    forward, rule = op.forward, op.partials
 
     def method(self: Value, other: Any) -> Value:
         if not isinstance(other, _engine.Value):
@@ -71,16 +69,8 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
             if other is None:
                 return NotImplemented  # type: ignore[no-any-return]
         a, b = (other, self) if reflected else (self, other)
-        x = a.data
-        y = b.data
-        try:
-            out = forward(x, y)
-            if out - out:  # inf or nan: the forward overflowed
-                raise OverflowError("the result is too large for a float")
-            partials = rule(out, x, y) if _grad_enabled() else None
-        except (ArithmeticError, ValueError) as exc:
-            raise _nodes.domain_error(op, (a, b), exc) from None
-        return cast(Value, _nodes.node(Value, op, out, (a, b), partials))
+        # a node of this module's Value, whichever side was the library's
+        return cast(Value, _nodes.apply_binary(op, a, b, Value))
 
     method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
     return method
