@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import itertools
 import math
 import numbers
 import operator
@@ -60,7 +61,11 @@ _GRAD_ENABLED = _nodes._GRAD_ENABLED
 _gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
 _EMPTY = _nodes.EMPTY
 _UNCHECKED = _nodes.UNCHECKED
+_Block = _nodes.Block
 _grad_of = operator.attrgetter("grad")
+_op_of = operator.attrgetter("op")
+_mul = operator.mul
+_repeat, _compress = itertools.repeat, itertools.compress
 _binary, _method = _nodes.binary_operator, _nodes.unary_method
 # x ** c for the few exponents a program uses: the bound op, looked up instead of rebuilt
 _pow_const_ops: dict[float, Op] = {}
@@ -91,10 +96,10 @@ class Value:
     op: Op | None
     parents: tuple[Value, ...]
     partials: tuple[Any, ...]
-    # The parents the backward walk follows (it skips leaves): ``parents``, or only the interior
-    # ones for a layer's node (one tuple per sample, shared by the layer's neurons), or a marker
-    # (see _nodes._Unchecked). Not part of the public API.
-    inner: tuple[Value, ...]
+    # The parents the backward walk follows (it skips leaves): ``parents``, a marker (see
+    # _nodes._Unchecked), or for the nodes of a layer on a batch, their _nodes.Block (the walk
+    # goes on from the block). Not part of the public API.
+    inner: tuple[Value, ...] | _nodes.Block
 
     # numpy defers to our reflected operators (np.float64(2) * v calls v.__rmul__)
     __array_ufunc__ = None
@@ -324,9 +329,10 @@ class Value:
         # so the collector is paused for the pass and restored after it.
         collecting = _gc_isenabled()
         _gc_disable()
+        order: list[Any] = []
         try:
             leaves: list[Value] = []
-            order, suspect = _interior_order(self, leaves=leaves)
+            order, suspect = _interior_order(self, leaves=leaves, blocks=True)
             for node in order:  # interior nodes hold this pass's gradient only
                 node.grad = 0.0
             self.grad = seed
@@ -334,8 +340,11 @@ class Value:
                 g = node.grad
                 if not g:
                     # Nothing to hand down, unless a local derivative is infinite or NaN
-                    # (0·inf is NaN): the walk left exactly those nodes unchecked.
-                    if node.inner is _UNCHECKED:
+                    # (0·inf is NaN): the walk left exactly those nodes unchecked. A layer's
+                    # block (gradient always 0) hands down the gradients of all its nodes.
+                    if node.__class__ is _Block:
+                        suspect = _block_backward(node) or suspect
+                    elif node.inner is _UNCHECKED:
                         suspect = _hand_down(node, g) or suspect
                     continue
                 if g - g:  # infinite or NaN: PyTorch's rules, see _hand_down
@@ -349,6 +358,9 @@ class Value:
             if suspect or total - total or len(order) <= _CHECK_LEAVES_UP_TO:
                 _check_leaves(order)
         finally:
+            for node in order:
+                if node.__class__ is _Block:
+                    node.pending.clear()  # the block refers to its outputs only during the pass
             if collecting:
                 _gc_enable()
 
@@ -376,6 +388,112 @@ def _hand_down(node: Value, g: float) -> bool:
         if passing:
             parent.grad += local * g
     return True
+
+
+def _node_step(node: Value) -> bool:
+    """The chain rule at one node, as backward's loop applies it; True if non-finite."""
+    g = node.grad
+    if g and not g - g:
+        for parent, local in zip(node.parents, node.partials):
+            parent.grad += local * g
+        return False
+    return _hand_down(node, g)
+
+
+def _block_backward(block: _nodes.Block) -> bool:
+    """The chain rule for every node of a layer's block at once; True if non-finite.
+
+    With ``G[s][n]`` the gradient of neuron ``n``'s ``Σ w·x + b`` on sample ``s`` (its relu's
+    gradient where the relu passed, else 0), each weight gets ``Σₛ G[s][n]·x[s][k]``, each bias
+    ``Σₛ G[s][n]`` and each input Value ``Σₙ G[s][n]·w[n][k]``: the products and sums the node
+    by node loop would make, gathered into columns so that ``sum(map(mul, ...))`` runs them in
+    C. Samples whose gradients are all 0 are left out, as the node by node loop skips them.
+    An infinite or NaN gradient, or a node of the block reached from outside it (a ``dot``
+    node under its relu), sends the block through the node by node rules instead.
+    """
+    pending = block.pending
+    if block.relu:
+        if len(set(map(_op_of, pending))) > 1:  # a dot node used by more than its relu
+            return _block_by_node(block)
+        one = ops._ONE
+        grads = {}
+        for r in pending:  # the relu steps: the dot node gets the gradient where relu passed
+            g = r.grad if r.partials is one else 0.0  # relu selects: a 0 edge passes nothing
+            r.parents[0].grad = g
+            grads[id(r)] = g
+    else:
+        grads = dict(zip(map(id, pending), map(_grad_of, pending)))
+    flat = list(map(grads.get, block.ids, _repeat(0.0)))  # G, sample by sample
+    total = sum(flat)
+    if total - total and not all(map(math.isfinite, flat)):
+        return _block_by_node(block, relu_done=True)
+    n = block.n_out
+    rows = [flat[i : i + n] for i in range(0, len(flat), n)]
+    active = list(_compress(range(len(rows)), map(any, rows)))
+    if not active:
+        return False
+    samples, data = block.samples, block.data
+    if len(active) < len(rows):
+        rows = [rows[s] for s in active]
+        samples = [samples[s] for s in active]
+        data = [data[s] for s in active]
+    columns = list(zip(*data))  # per input, over the samples
+    for (ws, b, _), gn in zip(block.rows, zip(*rows)):
+        for w, xc in zip(ws, columns):
+            w.grad = sum(map(_mul, gn, xc), w.grad)
+        b.grad = sum(gn, b.grad)
+    if block.inputs or block.leaf_inputs:
+        w_columns = list(zip(*[wd for _, _, wd in block.rows]))  # per input, over the neurons
+        for gs, xs in zip(rows, samples):
+            if xs is not None:
+                for x, wc in zip(xs, w_columns):
+                    x.grad = sum(map(_mul, gs, wc), x.grad)
+    # the leaves this block wrote to, checked in C (the walk never passes them)
+    written = sum(map(_grad_of, block.params), 0.0) + sum(map(_grad_of, block.leaf_inputs), 0.0)
+    return bool(written - written)
+
+
+def _block_by_node(block: _nodes.Block, relu_done: bool = False) -> bool:
+    """A block's chain rule node by node (relu nodes first, then the dot nodes), for the cases
+    the column-wise pass leaves to the general rules; True if non-finite."""
+    pending = block.pending
+    suspect = False
+    if block.relu:
+        reached = set(pending)
+        dots = []
+        for node in pending:
+            if node.op is ops.RELU:
+                z = node.parents[0]
+                if not relu_done and z not in reached:
+                    z.grad = 0.0  # the walk reset only the nodes it reached
+                dots.append(z)
+            else:
+                dots.append(node)
+        if not relu_done:
+            for node in pending:
+                if node.op is ops.RELU:
+                    suspect = _node_step(node) or suspect
+        pending = list(dict.fromkeys(dots))
+    for node in pending:
+        suspect = _node_step(node) or suspect
+    return suspect
+
+
+def _block_nodes(block: _nodes.Block) -> list[Value]:
+    """The nodes of a block that a backward pass reached, each after its parents."""
+    dots = [r.parents[0] for r in block.pending if block.relu and r.op is ops.RELU]
+    return list(dict.fromkeys([*dots, *block.pending]))
+
+
+def _expanded(order: list[Any]) -> list[Value]:
+    """Backward's order with each block replaced by the nodes of it the pass reached."""
+    out: list[Value] = []
+    for node in order:
+        if node.__class__ is _Block:
+            out += _block_nodes(node)
+        else:
+            out.append(node)
+    return out
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -490,7 +608,9 @@ def _drop(leaf: Value) -> None:
     pass
 
 
-def _interior_order(*roots: Value, leaves: list[Value] | None = None) -> tuple[list[Value], bool]:
+def _interior_order(
+    *roots: Value, leaves: list[Value] | None = None, blocks: bool = False
+) -> tuple[list[Any], bool]:
     """The interior nodes the roots depend on, each after its parents: the backward walk.
 
     Iterative depth-first search over each node's ``inner`` parents, so graph depth is limited
@@ -503,6 +623,12 @@ def _interior_order(*roots: Value, leaves: list[Value] | None = None) -> tuple[l
     Returns the order and whether a node has an infinite or NaN local derivative (such nodes
     stay unchecked, so every walk sees them), for the check of the leaves. ``leaves``, if given,
     receives the leaves the walk passes on its way (those of a layer's weights it never sees).
+
+    With ``blocks`` (the fast ``backward``), the nodes of a layer on a batch
+    (:class:`_nodes.Block`) are not listed one by one: an output of the layer that the walk
+    reaches is added to its block's ``pending`` list (its gradient reset to 0), and the block
+    takes its place in the order, once, after the layer's inputs. Without it, those nodes are
+    walked like any other, through their parents.
     """
     order: list[Value] = []
     suspect = False
@@ -522,9 +648,21 @@ def _interior_order(*roots: Value, leaves: list[Value] | None = None) -> tuple[l
             elif parent not in visited:
                 mark(parent)
                 inner = parent.inner
-                if inner is _UNCHECKED:
-                    inner, finite = _inner_parents(parent)
-                    suspect = suspect or not finite
+                if inner.__class__ is not tuple:
+                    if inner is _UNCHECKED:
+                        inner, finite = _inner_parents(parent)
+                        suspect = suspect or not finite
+                    elif not blocks:  # a node of a layer's block, walked like any other
+                        inner = parent.parents
+                    else:  # an output of a layer's block: the block takes over
+                        parent.grad = 0.0
+                        inner.pending.append(parent)
+                        if inner in visited:
+                            continue
+                        mark(inner)
+                        push(inner)
+                        push(iter(inner.inputs))
+                        break
                 push(parent)
                 push(iter(inner))
                 break
@@ -553,12 +691,13 @@ def _inner_parents(node: Value) -> tuple[tuple[Value, ...], bool]:
     return inner, finite
 
 
-def _check_leaves(order: list[Value]) -> None:
+def _check_leaves(order: list[Any]) -> None:
     """Warn when a leaf of the graph walked ended with an infinite or NaN gradient."""
     for node in order:
-        for parent in node.parents:
+        block = node.__class__ is _Block
+        for parent in (*node.params, *node.leaf_inputs) if block else node.parents:
             if not parent.parents and not _nodes.is_finite(parent.grad):
-                origin = _first_non_finite(order)
+                origin = _first_non_finite(_expanded(order))
                 name = f"{parent.label!r}" if parent.label else f"of value {parent.data!r}"
                 warnings.warn(
                     f"backward: the gradient of leaf {name} is {parent.grad!r}; {origin}",

@@ -58,7 +58,7 @@ def test_full_batch_fit_is_exactly_the_hand_written_loop() -> None:
     by_hand: dict[str, list[float]] = {"loss": [], "accuracy": [], "lr": []}
     for _ in range(epochs):
         by_hand["lr"].append(opt2.lr)
-        scores = [twin(x) for x in X]
+        scores = twin(X)  # the batch at once, as fit does (one sample at a time: next test)
         loss = losses.hinge_loss(scores, labels) + 1e-4 * losses.l2_penalty(params)
         opt2.zero_grad()
         loss.backward()
@@ -74,6 +74,25 @@ def test_full_batch_fit_is_exactly_the_hand_written_loop() -> None:
     assert model.state_dict() == twin.state_dict()
     assert len(history) == history.epochs == epochs and len(history.seconds) == epochs
     assert not history.stopped_early
+
+
+def test_the_batch_and_one_sample_at_a_time_give_the_same_gradients() -> None:
+    # A layer on a batch hands its gradients down column by column (engine._block_backward);
+    # sample by sample, each sample's nodes hand down their own. Same sums, another order.
+    model, X, y, _, _ = moons_setup(1)
+    twin, _, _, _, _ = moons_setup(1)
+    labels = [2 * t - 1 for t in y]
+    batched = losses.hinge_loss(model(X), labels) + 1e-4 * losses.l2_penalty(model.parameters())
+    singly = losses.hinge_loss([twin(x) for x in X], labels) + 1e-4 * losses.l2_penalty(
+        twin.parameters()
+    )
+    assert batched.data == singly.data
+    batched.backward()
+    singly.backward()
+    pairs = list(zip(model.parameters(), twin.parameters()))
+    assert any(p.grad != 0.0 for p, _ in pairs)
+    for p, q in pairs:
+        assert p.grad == pytest.approx(q.grad, rel=1e-12, abs=1e-15)
 
 
 @pytest.mark.parametrize(
@@ -99,7 +118,7 @@ def test_unshuffled_mini_batches_are_the_hand_written_loop() -> None:
     for _ in range(2):
         total = 0.0
         for xb, yb in data.batches(X, y, 4):
-            loss = losses.mse_loss([twin(x) for x in xb], yb)
+            loss = losses.mse_loss(twin(xb), yb)  # the batch at once, as fit does
             opt.zero_grad()
             loss.backward()
             opt.step()
