@@ -82,7 +82,7 @@ def node(cls: type[Value], op: Op, out: float, parents: tuple[Any, ...], partial
         >>> n.op.name, n.data, n.partials
         ('mul', 10.0, (5.0, 2.0))
     """
-    n = _new(cls)
+    n: Value = _new(_PLAIN.get(cls) or plain_class(cls))
     n.data = out
     n.grad = 0.0
     n.label = ""
@@ -127,7 +127,7 @@ def is_finite(x: Any) -> bool:
 
 def leaf(cls: type[Value], x: float) -> Value:
     """A new unlabelled leaf holding ``x`` (a constant operand, or a ``no_grad`` result)."""
-    n = _new(cls)
+    n: Value = _new(_PLAIN.get(cls) or plain_class(cls))
     n.data = x
     n.grad = 0.0
     n.label = ""
@@ -393,6 +393,91 @@ def _describe(name: str, x: Any) -> str:
 # -- a layer of neurons ------------------------------------------------------------------------
 
 
+def _raw(name: str) -> Any:
+    """The member descriptor of one of Value's slots (the storage a subclass's property hides)."""
+    return VALUE.__dict__[name]
+
+
+_layer_classes: dict[type, tuple[type, type]] = {}
+_PLAIN: dict[type, type] = {}
+
+
+def plain_class(cls: type[Value]) -> type[Value]:
+    """The class for a new node made from a node of class ``cls`` (``type(x)``): a layer's node
+    class (:func:`layer_classes`), or a subclass of one, gives back its Value class.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> from autograd_core import _nodes
+        >>> _nodes.plain_class(_nodes.layer_classes(ag.Value)[0]) is ag.Value
+        True
+    """
+    plain = cls
+    for klass in cls.__mro__:
+        base = _LAYER_BASE.get(klass)
+        if base is not None:
+            plain = base
+            break
+    _PLAIN[cls] = plain
+    return plain
+
+
+_LAYER_BASE: dict[type, type] = {}
+
+
+def layer_classes(cls: type[Value]) -> tuple[type[Value], type[Value]]:
+    """The classes of a layer's ``dot`` nodes and relu nodes for Values of class ``cls``.
+
+    A layer on a batch makes a ``dot`` node per neuron and sample whose parents ``(*w, *x, b)``
+    and partials ``(*x, *w, 1)`` are the neuron's weights and the sample's inputs, laid end to
+    end. Those tuples (2k + 1 entries, two per node) cost more to build and to free than the
+    rest of the node, and backward does not need them (the layer's :class:`Block` does its
+    work by columns). These subclasses keep, in the slots, the neuron's ``(w, (b,), (*w data,
+    1.0))`` and the sample's ``(x, x data)``, both shared, and build ``parents`` and
+    ``partials`` when they are read: the same tuples, the same node for everything that looks
+    at it. A relu node keeps its one parent and builds ``(z,)`` the same way.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> from autograd_core import _nodes
+        >>> dot_class, relu_class = _nodes.layer_classes(ag.Value)
+        >>> issubclass(dot_class, ag.Value), dot_class.__name__
+        (True, 'Value')
+    """
+    classes = _layer_classes.get(cls)
+    if classes is not None:
+        return classes
+    get_parents, get_partials = _raw("parents").__get__, _raw("partials").__get__
+
+    def dot_parents(self: Value) -> tuple[Value, ...]:
+        ws, b1, _ = get_parents(self)
+        return ws + get_partials(self)[0] + b1  # type: ignore[no-any-return]
+
+    def dot_partials(self: Value) -> tuple[float, ...]:
+        return get_partials(self)[1] + get_parents(self)[2]  # type: ignore[no-any-return]
+
+    def relu_parents(self: Value) -> tuple[Value, ...]:
+        return (get_parents(self),)
+
+    def make(name: str, namespace: dict[str, Any]) -> type[Value]:
+        made = type(
+            cls.__name__, (cls,), {"__slots__": (), "__module__": cls.__module__, **namespace}
+        )
+        made.__qualname__ = cls.__qualname__
+        made.__doc__ = cls.__doc__
+        return made
+
+    classes = (
+        make("dot", {"parents": property(dot_parents), "partials": property(dot_partials)}),
+        make("relu", {"parents": property(relu_parents)}),
+    )
+    _layer_classes[cls] = classes
+    for made in classes:
+        _LAYER_BASE[made] = cls
+    _PLAIN.clear()  # plain_class answers again for the new classes
+    return classes
+
+
 class Block:
     """The nodes one call of :func:`dense` made, for the backward pass to treat as one.
 
@@ -483,8 +568,13 @@ def dense(
     rows = []
     for ws, b in zip(weights, biases):
         wd = tuple([w.data for w in ws])
-        rows.append((tuple(ws), (b,), wd, (*wd, 1.0), b))
-    block = Block([(ws, b, wd) for ws, _, wd, _, b in rows], relu)
+        ws = tuple(ws)
+        # (*w,), (b,) and (*w data, 1.0): what a dot node keeps of its neuron (layer_classes);
+        # (*w, b): the parents of an affine node
+        rows.append(((ws, (b,), (*wd, 1.0)), (*ws, b), wd, b))
+    block = Block([(kept[0], b, wd) for kept, _, wd, b in rows], relu)
+    dot_class, relu_class = layer_classes(cls)
+    set_parents, set_partials = _raw("parents").__set__, _raw("partials").__set__
     # weights computed from other Values (tied, scaled) are interior: the walk goes on there
     tied = [p for p in block.params if p.parents]
     inputs = block.inputs
@@ -500,49 +590,51 @@ def dense(
         xs = x if type(x) is list or type(x) is tuple else list(x)
         if len(xs) != n_in:
             return None
-        xd: Sequence[float] = [v.data for v in xs if type(v) is cls]
+        xd: Sequence[float] = [v.data for v in xs if isinstance(v, cls)]
         if len(xd) == n_in:  # interior inputs: parents (*w, *x, b), partials (*x, *w, 1)
             op = dot_op
-            shared = None
             xs = tuple(xs)
             xd = tuple(xd)
-            interior = [v for v in xs if v.parents]
+            shared = (xs, xd)  # what each dot node keeps of its sample
+            node_class = dot_class
+            interior = [v for v in xs if v.op is not None]
             inputs += interior
             if len(interior) < n_in:
-                leaf_inputs += [v for v in xs if not v.parents]
+                leaf_inputs += [v for v in xs if v.op is None]
             samples.append(xs)
         elif not xd and all(type(v) is float for v in xs):  # data: bound to the op
             xd = xs
             op = affine.bind(tuple(xs), None, cache=False)
             shared = (*xd, 1.0)  # the partials of (*w, b), the same for every neuron
+            node_class = cls
             samples.append(None)
         else:
             return None
         data.append(xd)
         out: list[Value] = []
         append = out.append
-        for ws, b1, wd, wd1, b in rows:
+        for kept, wb, wd, b in rows:
             total = sum(map(mul, wd, xd), b.data)
             if total - total:  # inf or nan: let the plain path say which neuron overflowed
                 return None
-            z = _new(cls)  # node(), inline, twice
+            z = _new(node_class)  # node(), inline, twice
             z.data = total
             z.grad = 0.0
             z.label = ""
             z.op = op
             z.inner = block
-            if shared is None:
-                z.parents = ws + xs + b1  # type: ignore[operator]  # (*w, *x, b), tuples
-                z.partials = xd + wd1  # type: ignore[operator]  # (*x, *w, 1.0), tuples
+            if node_class is dot_class:
+                set_parents(z, kept)  # read back as (*w, *x, b) and (*x, *w, 1.0)
+                set_partials(z, shared)
             else:
-                z.parents = ws + b1
+                z.parents = wb
                 z.partials = shared
             if relu:
-                r = _new(cls)
+                r = _new(relu_class)
                 r.grad = 0.0
                 r.label = ""
                 r.op = relu_op
-                r.parents = (z,)
+                set_parents(r, z)  # read back as (z,)
                 r.inner = block
                 if total > 0.0:
                     r.data = total

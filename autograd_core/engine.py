@@ -416,10 +416,11 @@ def _block_backward(block: _nodes.Block) -> bool:
         if len(set(map(_op_of, pending))) > 1:  # a dot node used by more than its relu
             return _block_by_node(block)
         one = ops._ONE
+        dot_of = _RAW_PARENTS  # a relu node of a block keeps its dot node there
         grads = {}
         for r in pending:  # the relu steps: the dot node gets the gradient where relu passed
             g = r.grad if r.partials is one else 0.0  # relu selects: a 0 edge passes nothing
-            r.parents[0].grad = g
+            dot_of(r).grad = g
             grads[id(r)] = g
     else:
         grads = dict(zip(map(id, pending), map(_grad_of, pending)))
@@ -515,7 +516,7 @@ def topological_order(root: Value) -> list[Value]:
     seen: set[Value] = set()
     for node in _interior_order(root)[0]:
         for parent in node.parents:
-            if not parent.parents and parent not in seen:
+            if parent.op is None and parent not in seen:
                 seen.add(parent)
                 order.append(parent)
         order.append(node)
@@ -643,7 +644,7 @@ def _interior_order(
     leaf = leaves.append if leaves is not None else _drop
     while stack:
         for parent in stack[-1]:
-            if not parent.parents:  # a leaf needs no visit; backward checks its gradient
+            if parent.op is None:  # a leaf needs no visit; backward checks its gradient
                 leaf(parent)
             elif parent not in visited:
                 mark(parent)
@@ -694,9 +695,16 @@ def _inner_parents(node: Value) -> tuple[tuple[Value, ...], bool]:
 def _check_leaves(order: list[Any]) -> None:
     """Warn when a leaf of the graph walked ended with an infinite or NaN gradient."""
     for node in order:
-        block = node.__class__ is _Block
-        for parent in (*node.params, *node.leaf_inputs) if block else node.parents:
-            if not parent.parents and not _nodes.is_finite(parent.grad):
+        if node.__class__ is _Block:
+            # the block's leaves, thousands in a layer: one C-level sum first
+            parents = [*node.params, *node.leaf_inputs]
+            total = sum(map(_grad_of, parents), 0.0)
+            if not total - total:
+                continue
+        else:
+            parents = node.parents
+        for parent in parents:
+            if parent.op is None and not _nodes.is_finite(parent.grad):
                 origin = _first_non_finite(_expanded(order))
                 name = f"{parent.label!r}" if parent.label else f"of value {parent.data!r}"
                 warnings.warn(
@@ -1268,3 +1276,4 @@ def is_grad_enabled() -> bool:
 
 ops.set_applier(apply)
 _nodes.VALUE = Value
+_RAW_PARENTS = Value.__dict__["parents"].__get__

@@ -110,7 +110,7 @@ def sum(values: Iterable[Any]) -> Any:  # noqa: A001 - ag.sum is the library's n
     items = values if type(values) is list or type(values) is tuple else list(values)
     if not items:
         return 0.0
-    datas = [v.data for v in items if type(v) is Value]
+    datas = [v.data for v in items if isinstance(v, Value)]
     if len(datas) == len(items):  # all terms are Values: the usual case in a loss
         parents = tuple(items)
     elif any(isinstance(v, Value) for v in items):

@@ -63,6 +63,7 @@ from typing import Any, TypeVar
 from autograd_core import _nodes, ops
 from autograd_core import checkpoint as _checkpoint
 from autograd_core._checks import choice, integer
+from autograd_core._gc import pausing_gc
 from autograd_core.checkpoint import FORMAT, FORMAT_VERSION, CheckpointError
 from autograd_core.engine import Value, is_grad_enabled
 from autograd_core.functional import dot
@@ -419,6 +420,8 @@ class Layer(Module):
     def __call__(self, x: Input) -> list[Value]:
         return self.batch([x])[0]
 
+    # The collector paused for the whole layer (not only its kernel): see MLP.batch.
+    @pausing_gc
     def batch(self, X: Sequence[Input]) -> list[list[Value]]:  # noqa: N803
         """The layer on every sample of ``X``: one list of outputs per sample.
 
@@ -547,6 +550,10 @@ class MLP(Module):
             return self.batch(x)  # a list of samples
         return self.batch([x])[0]
 
+    # The collector paused for the whole forward pass: the nodes of a batch are thousands of
+    # new objects, and a collection set off between two layers would scan all of them (a
+    # quarter of the forward pass of the digits MLP) to find nothing to free.
+    @pausing_gc
     def batch(self, X: Sequence[Input]) -> list[Any]:  # noqa: N803
         """The model on every sample of ``X`` (``model(X)`` does the same for a list of lists).
 

@@ -97,6 +97,15 @@ class Adam(Optimizer):
         bias_correction1 = 1.0 - beta1**step
         bias_correction2_sqrt = math.sqrt(1.0 - beta2**step)
         step_size = lr / bias_correction1
+        if wd == 0.0 and not self.amsgrad:  # the common case, as list comprehensions
+            keep1, keep2, sqrt = 1.0 - beta1, 1.0 - beta2, math.sqrt
+            m_list = [beta1 * m + keep1 * g for m, g in zip(old_m, grads)]
+            v_list = [beta2 * v + keep2 * g * g for v, g in zip(old_v, grads)]
+            stepped = [
+                x - step_size * m / (sqrt(v) / bias_correction2_sqrt + eps)
+                for x, m, v in zip(data, m_list, v_list)
+            ]
+            return stepped, {"exp_avg": m_list, "exp_avg_sq": v_list}
         new_data, new_m, new_v, new_vmax = [], [], [], []
         for i, (x, g) in enumerate(zip(data, grads)):
             if wd != 0.0:

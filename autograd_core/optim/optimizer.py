@@ -10,10 +10,11 @@ and saving and restoring the state.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from autograd_core._checks import exact_keys, integer, real
+from autograd_core._gc import pausing_gc
 from autograd_core.engine import Value
 from autograd_core.optim._hyperparameters import (
     REQUIRED,
@@ -109,6 +110,10 @@ class Optimizer(Configurable):
         for p in self.params:
             p.grad = 0.0
 
+    # The step allocates a few lists while the graph of the step is usually still alive (the
+    # loss variable holds it): with the collector on, that could set off a scan of the whole
+    # graph, which has no cycles to find. Paused for the update.
+    @pausing_gc
     def step(self) -> None:
         """Update every parameter's ``data`` from its ``grad`` by the optimizer's rule.
 
@@ -130,7 +135,30 @@ class Optimizer(Configurable):
         data = [p.data for p in params]
         grads = [p.grad for p in params]
         # Check everything before changing anything, so a bad gradient in the last parameter
-        # cannot leave the first ones updated and the rest not.
+        # cannot leave the first ones updated and the rest not. (A sum is finite when every
+        # term is: one C-level sum each, and the loop that names the culprit only when not.)
+        if not (_all_finite(data) and _all_finite(grads)):
+            self._name_non_finite(params, data, grads)
+        if self.maximize:
+            grads = [-g for g in grads]
+        try:
+            new_data, new_state = self._update(data, grads, self.step_count + 1)
+        except ZeroDivisionError:
+            raise ValueError(
+                f"{name}.step: division by zero in the update (eps=0 with a zero gradient?); "
+                "no parameter was changed"
+            ) from None
+        if not (_all_finite(new_data) and all(map(_all_finite, new_state.values()))):
+            self._name_non_finite_update(params, grads, new_data, new_state)
+        for p, x in zip(params, new_data):
+            p.data = x
+        self.state = new_state
+        self.step_count += 1
+
+    def _name_non_finite(
+        self, params: Sequence[Value], data: list[float], grads: list[float]
+    ) -> None:
+        name = type(self).__name__
         for i, (x, g) in enumerate(zip(data, grads)):
             if not math.isfinite(g):
                 raise ValueError(
@@ -142,15 +170,15 @@ class Optimizer(Configurable):
                     f"{name}.step: {_describe(params[i], i)} has data {x!r}; "
                     "no parameter was changed"
                 )
-        if self.maximize:
-            grads = [-g for g in grads]
-        try:
-            new_data, new_state = self._update(data, grads, self.step_count + 1)
-        except ZeroDivisionError:
-            raise ValueError(
-                f"{name}.step: division by zero in the update (eps=0 with a zero gradient?); "
-                "no parameter was changed"
-            ) from None
+
+    def _name_non_finite_update(
+        self,
+        params: Sequence[Value],
+        grads: list[float],
+        new_data: list[float],
+        new_state: dict[str, list[float]],
+    ) -> None:
+        name = type(self).__name__
         for i, x in enumerate(new_data):
             if not math.isfinite(x):
                 raise ValueError(
@@ -166,10 +194,6 @@ class Optimizer(Configurable):
                         f"{_describe(params[i], i)} to {v!r} (its gradient is {grads[i]!r}); "
                         "no parameter was changed"
                     )
-        for p, x in zip(params, new_data):
-            p.data = x
-        self.state = new_state
-        self.step_count += 1
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to resume training, as JSON-ready dicts, lists and numbers.
@@ -286,6 +310,14 @@ def _collect_parameters(params: Any, owner: str) -> tuple[Value, ...]:
                 "list each parameter once"
             )
     return collected
+
+
+def _all_finite(xs: Iterable[Any]) -> bool:
+    """True when every number is finite (a sum is finite when its terms are: checked in C). An
+    overflowing sum of finite numbers, or terms that are not floats, give False: the caller
+    then looks at each."""
+    total = sum(xs, 0.0)
+    return type(total) is float and not total - total
 
 
 def _describe(p: Value, i: int) -> str:

@@ -64,6 +64,8 @@ class SGD(Optimizer):
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
         keep = 1.0 - self.dampening
         old = self.state.get("momentum_buffer")
+        if wd == 0.0 and mu == 0.0:  # plain SGD, the common case
+            return [x - lr * g for x, g in zip(data, grads)], dict(self.state)
         new_data: list[float] = []
         new_buffer: list[float] = []
         for i, (x, g) in enumerate(zip(data, grads)):
