@@ -40,6 +40,7 @@ _GRAD_ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar(
 grad_enabled = _GRAD_ENABLED.get
 _new = object.__new__
 EMPTY: tuple[()] = ()
+_inner_of = operator.attrgetter("inner")
 
 
 class _NoGraph(tuple):  # type: ignore[type-arg]
@@ -398,7 +399,7 @@ def _raw(name: str) -> Any:
     return VALUE.__dict__[name]
 
 
-_layer_classes: dict[type, tuple[type, type]] = {}
+_layer_classes: dict[type, tuple[type, type, type]] = {}
 _PLAIN: dict[type, type] = {}
 
 
@@ -425,8 +426,8 @@ def plain_class(cls: type[Value]) -> type[Value]:
 _LAYER_BASE: dict[type, type] = {}
 
 
-def layer_classes(cls: type[Value]) -> tuple[type[Value], type[Value]]:
-    """The classes of a layer's ``dot`` nodes and relu nodes for Values of class ``cls``.
+def layer_classes(cls: type[Value]) -> tuple[type[Value], type[Value], type[Value]]:
+    """The classes of a layer's ``dot``, relu and ``affine`` nodes for Values of class ``cls``.
 
     A layer on a batch makes a ``dot`` node per neuron and sample whose parents ``(*w, *x, b)``
     and partials ``(*x, *w, 1)`` are the neuron's weights and the sample's inputs, laid end to
@@ -440,24 +441,27 @@ def layer_classes(cls: type[Value]) -> tuple[type[Value], type[Value]]:
     Example:
         >>> import autograd_core as ag
         >>> from autograd_core import _nodes
-        >>> dot_class, relu_class = _nodes.layer_classes(ag.Value)
+        >>> dot_class, relu_class, affine_class = _nodes.layer_classes(ag.Value)
         >>> issubclass(dot_class, ag.Value), dot_class.__name__
         (True, 'Value')
     """
     classes = _layer_classes.get(cls)
     if classes is not None:
         return classes
-    get_parents, get_partials = _raw("parents").__get__, _raw("partials").__get__
+    # The slots' storage under other names: ``_neuron``/``_sample`` for a dot node, ``_dot``
+    # for a relu node (the same member descriptors, so reading and writing them is a plain
+    # slot access), while ``parents`` and ``partials`` become properties.
+    neuron, sample = _raw("parents"), _raw("partials")
 
-    def dot_parents(self: Value) -> tuple[Value, ...]:
-        ws, b1, _ = get_parents(self)
-        return ws + get_partials(self)[0] + b1  # type: ignore[no-any-return]
+    def dot_parents(self: Any) -> tuple[Value, ...]:
+        ws, b1, _ = self._neuron
+        return ws + self._sample[0] + b1  # type: ignore[no-any-return]
 
-    def dot_partials(self: Value) -> tuple[float, ...]:
-        return get_partials(self)[1] + get_parents(self)[2]  # type: ignore[no-any-return]
+    def dot_partials(self: Any) -> tuple[float, ...]:
+        return self._sample[1] + self._neuron[2]  # type: ignore[no-any-return]
 
-    def relu_parents(self: Value) -> tuple[Value, ...]:
-        return (get_parents(self),)
+    def relu_parents(self: Any) -> tuple[Value, ...]:
+        return (self._dot,)
 
     def make(name: str, namespace: dict[str, Any]) -> type[Value]:
         made = type(
@@ -468,14 +472,34 @@ def layer_classes(cls: type[Value]) -> tuple[type[Value], type[Value]]:
         return made
 
     classes = (
-        make("dot", {"parents": property(dot_parents), "partials": property(dot_partials)}),
-        make("relu", {"parents": property(relu_parents)}),
+        make(
+            "dot",
+            {
+                "parents": property(dot_parents),
+                "partials": property(dot_partials),
+                "_neuron": neuron,
+                "_sample": sample,
+            },
+        ),
+        make("relu", {"parents": property(relu_parents), "_dot": neuron}),
+        # an affine node's parents (*w, b) and partials (*x, 1.0) are shared tuples already:
+        # the same two names for its slots, so that dense fills both kinds alike
+        make("affine", {"_neuron": neuron, "_sample": sample}),
     )
     _layer_classes[cls] = classes
     for made in classes:
         _LAYER_BASE[made] = cls
     _PLAIN.clear()  # plain_class answers again for the new classes
     return classes
+
+
+class _BlockMark:
+    """The ``inner`` of a :class:`Block` itself (its outputs' ``inner`` is the block)."""
+
+    __slots__ = ()
+
+
+BLOCK = _BlockMark()
 
 
 class Block:
@@ -508,8 +532,12 @@ class Block:
         "rows",
         "samples",
         "data",
+        "op",
+        "inner",
         "inputs",
+        "feeds",
         "leaf_inputs",
+        "valued",
         "params",
         "ids",
         "pending",
@@ -522,8 +550,17 @@ class Block:
         self.rows = rows  # per neuron: (its weights, its bias, its weights' data)
         self.samples: list[tuple[Any, ...] | None] = []  # per sample: its Values, or None
         self.data: list[Sequence[float]] = []  # per sample: its data
+        # for the backward walk, which treats a block like a node: not a leaf (an op), and
+        # BLOCK as its ``inner`` (engine._interior_order, engine._enter_block; not the block
+        # itself, which would be a reference cycle)
+        self.op = ops.DOT
+        self.inner = BLOCK
         self.inputs: list[Any] = []  # the interior Values among the inputs (the walk's way on)
+        # (block, its outputs) when the interior inputs are all outputs of one other block (the
+        # layer below): the walk hands them to that block at once instead of visiting each
+        self.feeds: list[tuple[Block, list[Any]]] = []
         self.leaf_inputs: list[Any] = []  # the leaves among them (backward checks them)
+        self.valued = False  # whether a sample is of Values (they get gradients)
         self.params = [p for ws, b, _ in rows for p in (*ws, b)]
         self.ids: list[int] = []  # id() of each output, sample by sample, neuron by neuron
         self.pending: list[Any] = []
@@ -565,16 +602,17 @@ def dense(
         return None
     # per neuron, once per batch: its weights and bias as the two ends of a dot node's parents,
     # (*w,) and (b,), its weight data, and (*w data, 1.0), the end of the node's partials
-    rows = []
+    dot_rows: list[tuple[Any, tuple[float, ...], float]] = []
+    affine_rows: list[tuple[Any, tuple[float, ...], float]] = []
     for ws, b in zip(weights, biases):
         wd = tuple([w.data for w in ws])
         ws = tuple(ws)
         # (*w,), (b,) and (*w data, 1.0): what a dot node keeps of its neuron (layer_classes);
         # (*w, b): the parents of an affine node
-        rows.append(((ws, (b,), (*wd, 1.0)), (*ws, b), wd, b))
-    block = Block([(kept[0], b, wd) for kept, _, wd, b in rows], relu)
-    dot_class, relu_class = layer_classes(cls)
-    set_parents, set_partials = _raw("parents").__set__, _raw("partials").__set__
+        dot_rows.append(((ws, (b,), (*wd, 1.0)), wd, b.data))
+        affine_rows.append(((*ws, b), wd, b.data))
+    block = Block([(kept[0], b, wd) for (kept, wd, _), b in zip(dot_rows, biases)], relu)
+    dot_class, relu_class, affine_class = layer_classes(cls)
     # weights computed from other Values (tied, scaled) are interior: the walk goes on there
     tied = [p for p in block.params if p.parents]
     inputs = block.inputs
@@ -596,25 +634,26 @@ def dense(
             xs = tuple(xs)
             xd = tuple(xd)
             shared = (xs, xd)  # what each dot node keeps of its sample
-            node_class = dot_class
+            node_class, rows = dot_class, dot_rows
             interior = [v for v in xs if v.op is not None]
             inputs += interior
             if len(interior) < n_in:
                 leaf_inputs += [v for v in xs if v.op is None]
             samples.append(xs)
+            block.valued = True
         elif not xd and all(type(v) is float for v in xs):  # data: bound to the op
             xd = xs
-            op = affine.bind(tuple(xs), None, cache=False)
+            op = affine.bound_to((tuple(xs), None))  # (checked: floats, finite sums)
             shared = (*xd, 1.0)  # the partials of (*w, b), the same for every neuron
-            node_class = cls
+            node_class, rows = affine_class, affine_rows
             samples.append(None)
         else:
             return None
         data.append(xd)
         out: list[Value] = []
         append = out.append
-        for kept, wb, wd, b in rows:
-            total = sum(map(mul, wd, xd), b.data)
+        for kept, wd, bias in rows:
+            total = sum(map(mul, wd, xd), bias)
             if total - total:  # inf or nan: let the plain path say which neuron overflowed
                 return None
             z = _new(node_class)  # node(), inline, twice
@@ -623,18 +662,16 @@ def dense(
             z.label = ""
             z.op = op
             z.inner = block
-            if node_class is dot_class:
-                set_parents(z, kept)  # read back as (*w, *x, b) and (*x, *w, 1.0)
-                set_partials(z, shared)
-            else:
-                z.parents = wb
-                z.partials = shared
+            # the parents and partials slots (layer_classes): a dot node builds (*w, *x, b) and
+            # (*x, *w, 1.0) from these when read, an affine node has them as they are
+            z._neuron = kept  # type: ignore[attr-defined]
+            z._sample = shared  # type: ignore[attr-defined]
             if relu:
                 r = _new(relu_class)
                 r.grad = 0.0
                 r.label = ""
                 r.op = relu_op
-                set_parents(r, z)  # read back as (z,)
+                r._dot = z  # type: ignore[attr-defined]  # parents (z,): layer_classes
                 r.inner = block
                 if total > 0.0:
                     r.data = total
@@ -650,4 +687,11 @@ def dense(
                 append(z)
         outputs.append(out)
     block.ids = list(map(id, made if separate else chain.from_iterable(outputs)))
+    if inputs and not tied:
+        below = set(map(_inner_of, inputs))
+        if len(below) == 1:
+            (source,) = below
+            if type(source) is Block:  # all of them outputs of the layer below
+                block.feeds = [(source, inputs)]
+                block.inputs = []
     return outputs

@@ -64,6 +64,9 @@ _UNCHECKED = _nodes.UNCHECKED
 _Block = _nodes.Block
 _grad_of = operator.attrgetter("grad")
 _op_of = operator.attrgetter("op")
+_partials_of = operator.attrgetter("partials")
+_dot_of = operator.attrgetter("_dot")  # a block's relu node keeps its dot node there
+_is = operator.is_
 _mul = operator.mul
 _repeat, _compress = itertools.repeat, itertools.compress
 _binary, _method = _nodes.binary_operator, _nodes.unary_method
@@ -415,16 +418,19 @@ def _block_backward(block: _nodes.Block) -> bool:
     if block.relu:
         if len(set(map(_op_of, pending))) > 1:  # a dot node used by more than its relu
             return _block_by_node(block)
-        one = ops._ONE
-        dot_of = _RAW_PARENTS  # a relu node of a block keeps its dot node there
-        grads = {}
-        for r in pending:  # the relu steps: the dot node gets the gradient where relu passed
-            g = r.grad if r.partials is one else 0.0  # relu selects: a 0 edge passes nothing
-            dot_of(r).grad = g
-            grads[id(r)] = g
+        # the relu steps: the dot node gets the relu's gradient where the relu passed, else 0
+        # (relu selects: a 0 edge passes nothing, even an infinite gradient)
+        passed = map(_is, map(_partials_of, pending), _repeat(ops._ONE))
+        grads = [g if on else 0.0 for g, on in zip(map(_grad_of, pending), passed)]
+        for z, g in zip(map(_dot_of, pending), grads):
+            z.grad = g
     else:
-        grads = dict(zip(map(id, pending), map(_grad_of, pending)))
-    flat = list(map(grads.get, block.ids, _repeat(0.0)))  # G, sample by sample
+        grads = list(map(_grad_of, pending))
+    ids = list(map(id, pending))
+    if ids == block.ids:  # the walk reached every output, in order (the next layer's inputs)
+        flat = grads
+    else:  # some outputs, or in another order: G from their ids (0 for those not reached)
+        flat = list(map(dict(zip(ids, grads)).get, block.ids, _repeat(0.0)))
     total = sum(flat)
     if total - total and not all(map(math.isfinite, flat)):
         return _block_by_node(block, relu_done=True)
@@ -443,10 +449,16 @@ def _block_backward(block: _nodes.Block) -> bool:
         for w, xc in zip(ws, columns):
             w.grad = sum(map(_mul, gn, xc), w.grad)
         b.grad = sum(gn, b.grad)
-    if block.inputs or block.leaf_inputs:
+    if block.valued:  # the samples of Values (not of numbers) get gradients
         w_columns = list(zip(*[wd for _, _, wd in block.rows]))  # per input, over the neurons
         for gs, xs in zip(rows, samples):
-            if xs is not None:
+            if xs is None:
+                continue
+            if n == 1:  # one neuron (an output layer): one product per input, no sum
+                g = gs[0]
+                for x, (w,) in zip(xs, w_columns):
+                    x.grad += w * g
+            else:
                 for x, wc in zip(xs, w_columns):
                     x.grad = sum(map(_mul, gs, wc), x.grad)
     # the leaves this block wrote to, checked in C (the walk never passes them)
@@ -457,7 +469,7 @@ def _block_backward(block: _nodes.Block) -> bool:
 def _block_by_node(block: _nodes.Block, relu_done: bool = False) -> bool:
     """A block's chain rule node by node (relu nodes first, then the dot nodes), for the cases
     the column-wise pass leaves to the general rules; True if non-finite."""
-    pending = block.pending
+    pending = block.pending = list(dict.fromkeys(block.pending))  # (the walk may add twice)
     suspect = False
     if block.relu:
         reached = set(pending)
@@ -655,14 +667,17 @@ def _interior_order(
                         suspect = suspect or not finite
                     elif not blocks:  # a node of a layer's block, walked like any other
                         inner = parent.parents
-                    else:  # an output of a layer's block: the block takes over
-                        parent.grad = 0.0
-                        inner.pending.append(parent)
-                        if inner in visited:
-                            continue
-                        mark(inner)
+                    else:  # a layer's block, or one of its outputs: the block takes over
+                        if inner is _nodes.BLOCK:  # a block itself (Block.feeds)
+                            inner = parent
+                        else:  # an output
+                            parent.grad = 0.0
+                            inner.pending.append(parent)
+                            if inner in visited:
+                                continue
+                            mark(inner)
                         push(inner)
-                        push(iter(inner.inputs))
+                        push(iter(_enter_block(inner)))
                         break
                 push(parent)
                 push(iter(inner))
@@ -673,6 +688,21 @@ def _interior_order(
             if node is not None:
                 order.append(node)
     return order, suspect
+
+
+def _enter_block(block: _nodes.Block) -> list[Any]:
+    """What the walk goes on to from a block: its interior inputs, and the blocks that made
+    them when a whole layer's outputs feed it (``Block.feeds``): those outputs join that
+    block's ``pending`` list at once (gradients reset to 0), without a visit each."""
+    ahead: list[Any] = block.inputs
+    if block.feeds:
+        ahead = [*ahead]
+        for source, outputs in block.feeds:
+            for node in outputs:
+                node.grad = 0.0
+            source.pending += outputs
+            ahead.append(source)
+    return ahead
 
 
 def _inner_parents(node: Value) -> tuple[tuple[Value, ...], bool]:
@@ -1276,4 +1306,3 @@ def is_grad_enabled() -> bool:
 
 ops.set_applier(apply)
 _nodes.VALUE = Value
-_RAW_PARENTS = Value.__dict__["parents"].__get__

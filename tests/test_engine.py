@@ -584,3 +584,28 @@ def test_hooks_and_anomaly_sites_do_not_keep_nodes_alive() -> None:
         assert engine._hooks.count == 0
     finally:
         gc.enable()
+
+
+def test_a_layer_graph_is_freed_by_reference_counting_alone() -> None:
+    # A layer's nodes share a _nodes.Block, which must refer to none of them (only the nodes
+    # point to it), before and after backward: with the collector off, dropping the loss
+    # frees every node.
+    from autograd_core import losses, nn
+
+    model = nn.MLP(2, [4, 4, 1], seed=0)
+    X = [[0.5, -1.0], [1.0, 2.0], [0.0, 0.25]]
+    collecting = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        before = sum(1 for o in gc.get_objects() if isinstance(o, Value))
+        loss = losses.mse_loss(model(X), [1.0, 0.0, 1.0])
+        loss.backward()
+        made = sum(1 for o in gc.get_objects() if isinstance(o, Value)) - before
+        del loss
+        after = sum(1 for o in gc.get_objects() if isinstance(o, Value))
+    finally:
+        if collecting:
+            gc.enable()
+    assert made > 3 * 9  # the graph was there: a dot and a relu node per neuron and sample
+    assert after == before
