@@ -380,7 +380,7 @@ def _shifted_log_sum_exp(zs: list[Value]) -> tuple[list[Value], Value]:
     Results are built from the shifted logits and never add ``m`` back: for logits near 7e5,
     ``(log Σ + m) − z_t`` would lose ten digits to cancellation.
     """
-    m = max(z.data for z in zs)
+    m = as_value(max(z.data for z in zs))  # one constant leaf, shared by the subtractions
     shifted = [z - m for z in zs]
     return shifted, total([z.exp() for z in shifted]).log()
 

@@ -551,11 +551,10 @@ def _train_epoch(run: _Run, epoch: int, order_seed: int | None) -> _EpochResult:
     shuffled = order_seed is not None
     pairs = batches(run.inputs, run.targets, run.batch_size, shuffle=shuffled, seed=order_seed)
     for xb, yb in pairs:
-        outputs, batch_loss = _train_step(run, xb, yb, epoch)
+        batch_loss, batch_right = _train_step(run, xb, yb, epoch)
         loss_sum += batch_loss * len(xb)
         steps += 1
-        if run.task.correct is not None:
-            right += sum(map(run.task.correct, map(_data, outputs), yb))
+        right += batch_right
     if run.scheduler is not None:
         run.scheduler.step()  # the learning rate of the next epoch
     n = len(run.inputs)
@@ -565,12 +564,14 @@ def _train_epoch(run: _Run, epoch: int, order_seed: int | None) -> _EpochResult:
     return _EpochResult(loss, accuracy, lr, time.perf_counter() - start)
 
 
-def _train_step(run: _Run, xb: list[Any], yb: list[Any], epoch: int) -> tuple[list[Any], float]:
-    """Forward, loss (+ L2), zero_grad, backward, step: the outputs and the loss before it."""
+def _train_step(run: _Run, xb: list[Any], yb: list[Any], epoch: int) -> tuple[float, int]:
+    """Forward, loss (+ L2), zero_grad, backward, step: the loss before the update and the
+    number of samples classified right (0 for losses without an accuracy)."""
     # The step runs with the cyclic garbage collector paused: an autograd_core graph has
     # no reference cycles (refcounting frees it), yet its ~20k new objects per moons step
-    # trigger collections that scan the whole heap, a third of the step's time. The
-    # collector is back on (if it was) as soon as the step ends.
+    # trigger collections that scan the whole heap, a third of the step's time. The graph is
+    # dropped before the collector is back on (if it was): alive then, the first allocation
+    # would set off a scan of all of it.
     try:
         with paused_gc():
             outputs = _forward(run, xb)
@@ -585,12 +586,17 @@ def _train_step(run: _Run, xb: list[Any], yb: list[Any], epoch: int) -> tuple[li
             run.optimizer.zero_grad()
             objective.backward()
             run.optimizer.step()
+            batch_loss = objective.data
+            right = 0
+            if run.task.correct is not None:
+                right = sum(map(run.task.correct, map(_data, outputs), yb))
+            del outputs, objective
     except ArithmeticError as exc:
         # Overflow in the forward pass or in backward: the steps have grown too large.
         raise type(exc)(
             f"fit: the training diverged in epoch {epoch + 1} ({exc}); try a smaller learning rate"
         ) from exc
-    return outputs, objective.data
+    return batch_loss, right
 
 
 def _forward(run: _Run, xb: list[Any]) -> list[Any]:

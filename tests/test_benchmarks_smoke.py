@@ -39,3 +39,15 @@ def test_benchmark_harness_smoke_run() -> None:
         assert row in proc.stdout, row
     # the training steps are reported against the floor (which each run checks does the same work)
     assert proc.stdout.count("× the floor**") == 4
+
+
+def test_a_ratio_pairs_the_runs_of_each_round() -> None:
+    from benchmarks.run import Measurement, ratio
+
+    # round 1: ours 2× theirs; round 2 (a slow spell for both): equal; round 3: ours 3×
+    ours = Measurement("w", "ag", 1, 2, rounds=[[2.0, 2.0], [8.0, 8.0], [3.0, 3.0]])
+    theirs = Measurement("w", "floor", 1, 2, rounds=[[1.0, 1.0], [8.0, 8.0], [1.0, 1.0]])
+    assert ratio(ours, theirs) == 2.0  # the median of 2, 1 and 3
+    ours.rounds.append([1.0])
+    with pytest.raises(ValueError):  # rounds that do not pair up are an error, not a guess
+        ratio(ours, theirs)
