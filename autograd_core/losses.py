@@ -35,6 +35,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from autograd_core import _nodes, ops
 from autograd_core._checks import choice, flag, integer, real
 from autograd_core._gc import pausing_gc
 from autograd_core.engine import Value, as_value
@@ -125,9 +126,21 @@ def hinge_loss(
     labels = _hinge_labels(_flatten_numbers(targets, "hinge_loss", "targets"), "hinge_loss")
     _check_lengths(values, labels, "hinge_loss")
     m = real(margin, "margin", "hinge_loss")
-    # margin − y·s as one dot node (bias = margin, weight −y): two nodes per sample with the
-    # relu, against three for (margin − y*s).relu(); the same floating-point result.
-    terms = [dot((s,), (-y,), m).relu() for s, y in zip(values, labels)]
+    # margin − y·s as one affine node (bias = margin, constant −y): two nodes per sample with
+    # the relu, against three for (margin − y*s).relu(); the same floating-point result. The
+    # nodes are those of dot((s,), (-y,), m).relu(), made without dot's checks (the operands
+    # are checked above): one bound op per label, shared.
+    bound = {y: ops.AFFINE.bind((-y,), m) for y in set(labels)}
+    node, relu = _nodes.node, _nodes.apply_unary
+    terms = []
+    for s, y in zip(values, labels):
+        op = bound[y]
+        x = s.data
+        out = op.forward(x)
+        if out - out:  # inf or nan: the plain path says what overflowed
+            terms.append(dot((s,), (-y,), m).relu())
+            continue
+        terms.append(relu(ops.RELU, node(Value, op, out, (s,), op.partials(out, x))))
     return _reduce(terms, reduction, "hinge_loss")
 
 
