@@ -358,7 +358,7 @@ class Value:
             # One C-level sum over the gradients of the leaves the walk passed: infinite or NaN
             # when one of them is (or when the sum overflows: then the check finds nothing).
             total = sum(map(_grad_of, leaves), 0.0)
-            if suspect or total - total or len(order) <= _CHECK_LEAVES_UP_TO:
+            if suspect or total - total:
                 _check_leaves(order)
         finally:
             for node in order:
@@ -366,12 +366,6 @@ class Value:
                     node.pending.clear()  # the block refers to its outputs only during the pass
             if collecting:
                 _gc_enable()
-
-
-# A graph this small has its leaves' gradients checked after every pass (a few microseconds):
-# that catches an overflow in the very last product into a leaf, which nothing else sees.
-# Larger graphs are checked when the pass met an infinite or NaN local derivative or gradient.
-_CHECK_LEAVES_UP_TO = 1000
 
 
 def _hand_down(node: Value, g: float) -> bool:

@@ -484,8 +484,8 @@ def test_grad_of_several_outputs_where_one_feeds_another() -> None:
 
 
 def test_a_large_graph_still_warns_about_an_infinite_derivative_into_a_leaf() -> None:
-    # Past _CHECK_LEAVES_UP_TO nodes the leaves are checked only when the walk met a node
-    # whose local derivatives are not all finite: sqrt's at 0 is one.
+    # In a graph of any size: the walk meets a node whose local derivatives are not all
+    # finite (sqrt's at 0), and the leaves' gradients add up to inf.
     x, w = Value(0.0, label="x"), Value(1.0, label="w")
     total = ag.sqrt(x)
     for _ in range(3000):
