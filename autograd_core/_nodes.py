@@ -461,7 +461,10 @@ def layer_classes(cls: type[Value]) -> tuple[type[Value], type[Value], type[Valu
         return self._sample[1] + self._neuron[2]  # type: ignore[no-any-return]
 
     def relu_parents(self: Any) -> tuple[Value, ...]:
-        return (self._dot,)
+        z = self._dot
+        if z is None:  # not made yet: the block makes it now, the same node it would have made
+            z = self.inner.dot_node(self)
+        return (z,)
 
     def make(name: str, namespace: dict[str, Any]) -> type[Value]:
         made = type(
@@ -541,6 +544,8 @@ class Block:
         "params",
         "ids",
         "pending",
+        "kinds",
+        "positions",
     )
 
     def __init__(self, rows: list[tuple[tuple[Any, ...], Any, tuple[float, ...]]], relu: bool):
@@ -564,9 +569,45 @@ class Block:
         self.params = [p for ws, b, _ in rows for p in (*ws, b)]
         self.ids: list[int] = []  # id() of each output, sample by sample, neuron by neuron
         self.pending: list[Any] = []
+        # what dot_node needs to make a relu's dot node: per sample, its (node class, op, what
+        # the nodes keep of it, per-neuron rows); where each output is among the ids (lazily)
+        self.kinds: list[tuple[type, Op, Any, list[Any]]] = []
+        self.positions: dict[int, int] | None = None
 
     def __repr__(self) -> str:
         return f"<Block of {len(self.samples)} samples × {self.n_out} neurons>"
+
+    def dot_node(self, r: Value) -> Value:
+        """The ``dot`` (or ``affine``) node under the relu node ``r`` of this block, made now.
+
+        :func:`dense` makes a relu layer's relu nodes only: the node under each relu is made
+        the first time something reads ``r.parents`` (a picture, ``ag.grad``, a second-order
+        pass), from what the block kept, with the value the forward pass computed (the same
+        sum in the same order) and, as its gradient, what the last backward pass gave it.
+        ``backward`` itself never needs it: the block does the relu's step by columns.
+
+        Example:
+            >>> from autograd_core import nn
+            >>> (r, *_), *_ = nn.Layer(2, 3, seed=0).batch([[1.0, -2.0]])
+            >>> z = r.parents[0]
+            >>> z.op.name, z is r.parents[0], r.data == max(z.data, 0.0)
+            ('affine', True, True)
+        """
+        if self.positions is None:
+            self.positions = {key: k for k, key in enumerate(self.ids)}
+        s, n = divmod(self.positions[id(r)], self.n_out)
+        node_class, op, shared, rows = self.kinds[s]
+        kept, wd, bias = rows[n]
+        z: Value = _new(node_class)
+        z.data = sum(map(operator.mul, wd, self.data[s]), bias)
+        z.grad = r.grad if r.partials is ops._ONE else 0.0  # the relu's step, as backward's
+        z.label = ""
+        z.op = op
+        z.inner = self
+        z._neuron = kept  # type: ignore[attr-defined]
+        z._sample = shared  # type: ignore[attr-defined]
+        r._dot = z  # type: ignore[attr-defined]
+        return z
 
 
 # A layer on a batch allocates thousands of nodes in one go, with no reference cycle among them;
@@ -652,11 +693,32 @@ def dense(
         data.append(xd)
         out: list[Value] = []
         append = out.append
+        if relu:  # the relu nodes only: each one's dot node is made when read (Block.dot_node)
+            block.kinds.append((node_class, op, shared, rows))
+            for _, wd, bias in rows:
+                total = sum(map(mul, wd, xd), bias)
+                if total - total:  # inf or nan: let the plain path say which neuron overflowed
+                    return None
+                r = _new(relu_class)  # node(), inline
+                r.grad = 0.0
+                r.label = ""
+                r.op = relu_op
+                r._dot = None  # type: ignore[attr-defined]  # parents (z,): layer_classes
+                r.inner = block
+                if total > 0.0:
+                    r.data = total
+                    r.partials = one
+                else:
+                    r.data = 0.0
+                    r.partials = zero
+                append(r)
+            outputs.append(out)
+            continue
         for kept, wd, bias in rows:
             total = sum(map(mul, wd, xd), bias)
             if total - total:  # inf or nan: let the plain path say which neuron overflowed
                 return None
-            z = _new(node_class)  # node(), inline, twice
+            z = _new(node_class)  # node(), inline
             z.data = total
             z.grad = 0.0
             z.label = ""
@@ -666,21 +728,7 @@ def dense(
             # (*x, *w, 1.0) from these when read, an affine node has them as they are
             z._neuron = kept  # type: ignore[attr-defined]
             z._sample = shared  # type: ignore[attr-defined]
-            if relu:
-                r = _new(relu_class)
-                r.grad = 0.0
-                r.label = ""
-                r.op = relu_op
-                r._dot = z  # type: ignore[attr-defined]  # parents (z,): layer_classes
-                r.inner = block
-                if total > 0.0:
-                    r.data = total
-                    r.partials = one
-                else:
-                    r.data = 0.0
-                    r.partials = zero
-                append(r)
-            elif separate:
+            if separate:
                 keep(z)
                 append(activation(z))  # type: ignore[misc]
             else:

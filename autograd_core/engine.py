@@ -417,7 +417,8 @@ def _block_backward(block: _nodes.Block) -> bool:
         passed = map(_is, map(_partials_of, pending), _repeat(ops._ONE))
         grads = [g if on else 0.0 for g, on in zip(map(_grad_of, pending), passed)]
         for z, g in zip(map(_dot_of, pending), grads):
-            z.grad = g
+            if z is not None:  # (a dot node not made yet takes its gradient when it is made)
+                z.grad = g
     else:
         grads = list(map(_grad_of, pending))
     ids = list(map(id, pending))

@@ -609,3 +609,30 @@ def test_a_layer_graph_is_freed_by_reference_counting_alone() -> None:
             gc.enable()
     assert made > 3 * 9  # the graph was there: a dot and a relu node per neuron and sample
     assert after == before
+
+
+@pytest.mark.parametrize("read_before", [False, True])
+def test_a_relu_layers_dot_nodes_have_backwards_gradients_made_before_or_after(
+    read_before: bool,
+) -> None:
+    # A relu layer on a batch makes its relu nodes only; each one's dot node is made when
+    # r.parents is first read (_nodes.Block.dot_node). Made before backward or after, it holds
+    # the gradient backward gives it, and it is the one node ag.grad differentiates against.
+    from autograd_core import losses, nn
+
+    model = nn.MLP(2, [4, 4, 1], seed=0)
+    X = [[0.5, -1.0], [1.0, 2.0], [0.0, 0.25], [-1.5, 0.5]]
+    loss = losses.mse_loss(model(X), [1.0, 0.0, 1.0, -1.0])
+    relus = [n for n in ag.topological_order(loss) if n.op is ag.ops.RELU] if read_before else []
+    loss.backward()
+    if not read_before:
+        relus = [n for n in ag.topological_order(loss) if n.op is ag.ops.RELU]
+    assert len(relus) == 4 * 4 * 2
+    dots = [r.parents[0] for r in relus]
+    assert all(d.op.name in ("dot", "affine") for d in dots)
+    assert any(r.data == 0.0 for r in relus) and any(r.grad != 0.0 for r in relus)
+    expected = ag.grad(loss, dots)
+    for r, d, e in zip(relus, dots, expected, strict=True):
+        assert d.grad == (r.grad if r.data > 0.0 else 0.0)  # relu's step, exactly
+        assert d.grad == pytest.approx(e, rel=1e-12, abs=1e-15)  # (sums in another order)
+        assert d.data == d.op.forward(*(p.data for p in d.parents))  # (a bound op adds params)
