@@ -41,6 +41,7 @@ grad_enabled = _GRAD_ENABLED.get
 _new = object.__new__
 EMPTY: tuple[()] = ()
 _inner_of = operator.attrgetter("inner")
+_op_of = operator.attrgetter("op")
 
 
 class _NoGraph(tuple):  # type: ignore[type-arg]
@@ -546,6 +547,7 @@ class Block:
         "pending",
         "kinds",
         "positions",
+        "neurons",
     )
 
     def __init__(self, rows: list[tuple[tuple[Any, ...], Any, tuple[float, ...]]], relu: bool):
@@ -566,16 +568,30 @@ class Block:
         self.feeds: list[tuple[Block, list[Any]]] = []
         self.leaf_inputs: list[Any] = []  # the leaves among them (backward checks them)
         self.valued = False  # whether a sample is of Values (they get gradients)
-        self.params = [p for ws, b, _ in rows for p in (*ws, b)]
+        self.params: list[Any] | None = None  # the weights and biases: see weights_and_biases
         self.ids: list[int] = []  # id() of each output, sample by sample, neuron by neuron
         self.pending: list[Any] = []
         # what dot_node needs to make a relu's dot node: per sample, its (node class, op, what
         # the nodes keep of it, per-neuron rows); where each output is among the ids (lazily)
         self.kinds: list[tuple[type, Op, Any, list[Any]]] = []
         self.positions: dict[int, int] | None = None
+        # the neurons' weights (the callers' own lists) and biases, as given (see backward)
+        self.neurons: tuple[Sequence[Any], Sequence[Any]] = ((), ())
 
     def __repr__(self) -> str:
         return f"<Block of {len(self.samples)} samples × {self.n_out} neurons>"
+
+    def weights_and_biases(self) -> list[Any]:
+        """Every neuron's weights and bias (the leaves backward writes to, and checks).
+
+        Example:
+            >>> from autograd_core import nn
+            >>> len(nn.Layer(2, 3, seed=0).batch([[1.0, 2.0]])[0][0].inner.weights_and_biases())
+            9
+        """
+        if self.params is None:
+            self.params = [p for ws, b, _ in self.rows for p in (*ws, b)]
+        return self.params
 
     def dot_node(self, r: Value) -> Value:
         """The ``dot`` (or ``affine``) node under the relu node ``r`` of this block, made now.
@@ -643,19 +659,18 @@ def dense(
         return None
     # per neuron, once per batch: its weights and bias as the two ends of a dot node's parents,
     # (*w,) and (b,), its weight data, and (*w data, 1.0), the end of the node's partials
+    neurons = []
+    for ws, b in zip(weights, biases):
+        neurons.append((tuple(ws), b, tuple([w.data for w in ws])))
+    block = Block(neurons, relu)
+    block.neurons = (weights, biases)
+    # per neuron, what its nodes keep (layer_classes), made for the kinds of samples there are:
+    # for a dot node (*w,), (b,) and (*w data, 1.0); for an affine node its parents (*w, b)
     dot_rows: list[tuple[Any, tuple[float, ...], float]] = []
     affine_rows: list[tuple[Any, tuple[float, ...], float]] = []
-    for ws, b in zip(weights, biases):
-        wd = tuple([w.data for w in ws])
-        ws = tuple(ws)
-        # (*w,), (b,) and (*w data, 1.0): what a dot node keeps of its neuron (layer_classes);
-        # (*w, b): the parents of an affine node
-        dot_rows.append(((ws, (b,), (*wd, 1.0)), wd, b.data))
-        affine_rows.append(((*ws, b), wd, b.data))
-    block = Block([(kept[0], b, wd) for (kept, wd, _), b in zip(dot_rows, biases)], relu)
     dot_class, relu_class, affine_class = layer_classes(cls)
     # weights computed from other Values (tied, scaled) are interior: the walk goes on there
-    tied = [p for p in block.params if p.parents]
+    tied = list(filter(_op_of, chain(chain.from_iterable(weights), biases)))
     inputs = block.inputs
     inputs += tied
     samples, data, leaf_inputs = block.samples, block.data, block.leaf_inputs
@@ -675,6 +690,8 @@ def dense(
             xs = tuple(xs)
             xd = tuple(xd)
             shared = (xs, xd)  # what each dot node keeps of its sample
+            if not dot_rows:
+                dot_rows += [((ws, (b,), (*wd, 1.0)), wd, b.data) for ws, b, wd in neurons]
             node_class, rows = dot_class, dot_rows
             interior = [v for v in xs if v.op is not None]
             inputs += interior
@@ -686,6 +703,8 @@ def dense(
             xd = xs
             op = affine.bound_to((tuple(xs), None))  # (checked: floats, finite sums)
             shared = (*xd, 1.0)  # the partials of (*w, b), the same for every neuron
+            if not affine_rows:
+                affine_rows += [((*ws, b), wd, b.data) for ws, b, wd in neurons]
             node_class, rows = affine_class, affine_rows
             samples.append(None)
         else:

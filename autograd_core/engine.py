@@ -68,7 +68,7 @@ _partials_of = operator.attrgetter("partials")
 _dot_of = operator.attrgetter("_dot")  # a block's relu node keeps its dot node there
 _is = operator.is_
 _mul = operator.mul
-_repeat, _compress = itertools.repeat, itertools.compress
+_repeat, _compress, _chain = itertools.repeat, itertools.compress, itertools.chain
 _binary, _method = _nodes.binary_operator, _nodes.unary_method
 # x ** c for the few exponents a program uses: the bound op, looked up instead of rebuilt
 _pow_const_ops: dict[float, Op] = {}
@@ -357,7 +357,7 @@ class Value:
                     parent.grad += local * g
             # One C-level sum over the gradients of the leaves the walk passed: infinite or NaN
             # when one of them is (or when the sum overflows: then the check finds nothing).
-            total = sum(map(_grad_of, leaves), 0.0)
+            total = sum(map(_grad_of, leaves), 0.0) + _blocks_leaves_total(order)
             if suspect or total - total:
                 _check_leaves(order)
         finally:
@@ -439,6 +439,8 @@ def _block_backward(block: _nodes.Block) -> bool:
         rows = [rows[s] for s in active]
         samples = [samples[s] for s in active]
         data = [data[s] for s in active]
+    if len(rows) == 1:  # one sample: its neurons one by one (a sum over one term gains nothing)
+        return _one_sample_backward(block, rows[0], data[0], samples[0])
     columns = list(zip(*data))  # per input, over the samples
     for (ws, b, _), gn in zip(block.rows, zip(*rows)):
         for w, xc in zip(ws, columns):
@@ -457,8 +459,45 @@ def _block_backward(block: _nodes.Block) -> bool:
                 for x, wc in zip(xs, w_columns):
                     x.grad = sum(map(_mul, gs, wc), x.grad)
     # the leaves this block wrote to, checked in C (the walk never passes them)
-    written = sum(map(_grad_of, block.params), 0.0) + sum(map(_grad_of, block.leaf_inputs), 0.0)
-    return bool(written - written)
+    return False  # (the weights and biases are checked once per pass: _blocks_leaves_total)
+
+
+def _blocks_leaves_total(order: list[Any]) -> float:
+    """The sum of the gradients of the leaves the order's blocks wrote to (their weights and
+    biases, their leaf inputs), each leaf once: not finite when one of them is not.
+
+    A layer called sample by sample (micrograd's way) makes a block per call, all on the same
+    weights: the blocks' neurons are told apart by their weight lists (``Block.neurons``), so
+    a layer's weights are added up once, not once per sample.
+    """
+    lists: dict[int, Any] = {}
+    biases: dict[int, Value] = {}
+    extra: list[Value] = []
+    for node in order:
+        if node.__class__ is _Block:
+            weights, bs = node.neurons
+            lists.update(zip(map(id, weights), weights))
+            biases.update(zip(map(id, bs), bs))
+            extra += node.leaf_inputs
+    weights_total = sum(map(_grad_of, _chain.from_iterable(lists.values())), 0.0)
+    return weights_total + sum(map(_grad_of, biases.values()), 0.0) + sum(map(_grad_of, extra), 0.0)
+
+
+def _one_sample_backward(
+    block: _nodes.Block, gs: list[float], xd: Sequence[float], xs: Sequence[Value] | None
+) -> bool:
+    """:func:`_block_backward` for a block of one sample (a layer called on one input, as
+    micrograd's code does): the products added one by one, neuron by neuron."""
+    for (ws, b, wd), g in zip(block.rows, gs):
+        if not g:
+            continue
+        for w, xv in zip(ws, xd):
+            w.grad += xv * g
+        b.grad += g
+        if xs is not None:
+            for x, wv in zip(xs, wd):
+                x.grad += wv * g
+    return False  # (the weights and biases are checked once per pass: _blocks_leaves_total)
 
 
 def _block_by_node(block: _nodes.Block, relu_done: bool = False) -> bool:
@@ -722,7 +761,7 @@ def _check_leaves(order: list[Any]) -> None:
     for node in order:
         if node.__class__ is _Block:
             # the block's leaves, thousands in a layer: one C-level sum first
-            parents = [*node.params, *node.leaf_inputs]
+            parents = [*node.weights_and_biases(), *node.leaf_inputs]
             total = sum(map(_grad_of, parents), 0.0)
             if not total - total:
                 continue

@@ -501,7 +501,11 @@ def _pow_base_partial(x: Any, y: Any) -> Any:
     if yd == 0.0:
         return 0.0  # x**0 is constant: ∂/∂x = 0 even at x = 0
     if xd == 0.0 and yd < 1.0:
-        return _INF  # the slope of x**0.5 at 0, as in PyTorch
+        # the slope of x**0.5 at 0, as in PyTorch: inf, the sign of IEEE pow(x, y − 1), which
+        # is −inf only at −0.0 for an odd y − 1 (y − 1 rounds to −1 for a tiny y)
+        e = yd - 1.0
+        odd = e == math.floor(e) and e % 2 == 1
+        return -_INF if odd and math.copysign(1.0, xd) < 0.0 else _INF
     return y * _power(x, y - 1.0)
 
 

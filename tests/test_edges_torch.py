@@ -292,6 +292,8 @@ EDGE_CASES: list[tuple[str, Callable[..., Any], list[float]]] = [
     ("x ** relu(y), x < 0, y < 0", lambda x, y: x ** y.relu(), [-2.0, -1.0]),
     ("x ** (y - y), x < 0", lambda x, y: x ** (y - y), [-2.0, 0.7]),
     ("0 ** y, y = 0", lambda x, y: x**y, [0.0, 0.0]),
+    ("(-0) ** y, y tiny", lambda x, y: x**y, [-0.0, 1e-170]),  # pow(-0, y - 1 = -1) = -inf
+    ("(-0) ** y, y = 0.5", lambda x, y: x**y, [-0.0, 0.5]),
     ("0 ** y, y = 2", lambda x, y: x**y, [0.0, 2.0]),
     ("0 ** y, y = 0.5", lambda x, y: x**y, [0.0, 0.5]),
     ("sqrt(0 ** y), y = 0.7", lambda x, y: (x**y).sqrt(), [0.0, 0.7]),  # inf · (∂/∂y = 0)

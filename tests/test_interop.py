@@ -546,7 +546,11 @@ def test_a_custom_op_with_a_translation_replays(torch: Any) -> None:
 
 # -- random programs, every way of building a node -----------------------------------------------
 
-finite = st.floats(-2.5, 2.5, allow_nan=False, allow_infinity=False)
+# No magnitudes below 1e-6 (but 0): there 1/x is huge, and terms of that size that cancel leave
+# rounding noise that depends on the order of the additions, not a gradient to compare.
+finite = st.floats(-2.5, 2.5, allow_nan=False, allow_infinity=False).map(
+    lambda x: 0.0 if abs(x) < 1e-6 else x
+)
 
 
 @st.composite

@@ -221,16 +221,13 @@ def test_micrograds_demo_loop_gives_micrograds_losses_and_weights() -> None:
 
 
 @pytest.mark.slow
-def test_micrograds_demo_reaches_full_accuracy_and_is_much_faster() -> None:
+def test_micrograds_demo_reaches_full_accuracy() -> None:
+    # (How much faster than micrograd is for `make bench` to say, side by side: a timed
+    # assertion here failed whenever the shared machine had a slow spell.)
     mine = demo(100, ours=True)
     losses = [loss for loss, _ in mine["history"]]
     assert mine["history"][-1][1] == 1.0  # the demo's 100% training accuracy
     assert losses[-1] < 0.02 < losses[0]
-    theirs = demo(2, ours=False)  # micrograd's step takes about a second: two are enough
-    our_step = sorted(mine["step_seconds"])[50]
-    their_step = min(theirs["step_seconds"])
-    # measured 37× on a loaded 2-core machine; 5× leaves room for any noisy neighbour
-    assert their_step > 5 * our_step, (their_step, our_step)
 
 
 # -- Karpathy's lecture notebooks (nn-zero-to-hero, micrograd lecture) ---------------------------
