@@ -511,7 +511,8 @@ class Block:
 
     Every node of a layer on a batch is an ordinary node (``dot`` or ``affine``, then ``relu``)
     with its parents and partials, so a picture, a replay or a second-order pass sees nothing
-    unusual. Only the fast ``backward`` looks at the block: instead of handing each node's
+    unusual (a relu layer's ``dot`` nodes are made when first read: :meth:`dot_node`). Only
+    the fast ``backward`` looks at the block: instead of handing each node's
     gradient down edge by edge (a Python loop over ``2k + 1`` edges per neuron and sample), it
     gathers the gradients of the layer's outputs into a matrix and computes the weights' and
     the inputs' gradients column by column, in loops that run in C (``engine._block_backward``).
@@ -542,7 +543,6 @@ class Block:
         "feeds",
         "leaf_inputs",
         "valued",
-        "params",
         "ids",
         "pending",
         "kinds",
@@ -568,7 +568,6 @@ class Block:
         self.feeds: list[tuple[Block, list[Any]]] = []
         self.leaf_inputs: list[Any] = []  # the leaves among them (backward checks them)
         self.valued = False  # whether a sample is of Values (they get gradients)
-        self.params: list[Any] | None = None  # the weights and biases: see weights_and_biases
         self.ids: list[int] = []  # id() of each output, sample by sample, neuron by neuron
         self.pending: list[Any] = []
         # what dot_node needs to make a relu's dot node: per sample, its (node class, op, what
@@ -589,9 +588,7 @@ class Block:
             >>> len(nn.Layer(2, 3, seed=0).batch([[1.0, 2.0]])[0][0].inner.weights_and_biases())
             9
         """
-        if self.params is None:
-            self.params = [p for ws, b, _ in self.rows for p in (*ws, b)]
-        return self.params
+        return [p for ws, b, _ in self.rows for p in (*ws, b)]
 
     def dot_node(self, r: Value) -> Value:
         """The ``dot`` (or ``affine``) node under the relu node ``r`` of this block, made now.
@@ -645,7 +642,8 @@ def dense(
     data once per layer (not once per neuron). A sample of Values gives ``dot`` nodes with
     parents ``(*w, *x, b)``; a sample of floats gives ``affine`` nodes with the sample bound as
     the op's constants and ``(*w, b)`` as parents, exactly as ``ag.dot`` does.
-    With ``relu`` the activation node is made inline. The nodes share one :class:`Block`, which
+    With ``relu`` only the relu nodes are made, each one's ``dot`` node when first read
+    (:meth:`Block.dot_node`). The nodes share one :class:`Block`, which
     lets ``backward`` take the layer's gradients column by column.
 
     Returns ``None`` (the caller then takes the plain path, with its checks and messages) when

@@ -440,7 +440,8 @@ def _block_backward(block: _nodes.Block) -> bool:
         samples = [samples[s] for s in active]
         data = [data[s] for s in active]
     if len(rows) == 1:  # one sample: its neurons one by one (a sum over one term gains nothing)
-        return _one_sample_backward(block, rows[0], data[0], samples[0])
+        _one_sample_backward(block, rows[0], data[0], samples[0])
+        return False
     columns = list(zip(*data))  # per input, over the samples
     for (ws, b, _), gn in zip(block.rows, zip(*rows)):
         for w, xc in zip(ws, columns):
@@ -458,7 +459,6 @@ def _block_backward(block: _nodes.Block) -> bool:
             else:
                 for x, wc in zip(xs, w_columns):
                     x.grad = sum(map(_mul, gs, wc), x.grad)
-    # the leaves this block wrote to, checked in C (the walk never passes them)
     return False  # (the weights and biases are checked once per pass: _blocks_leaves_total)
 
 
@@ -485,7 +485,7 @@ def _blocks_leaves_total(order: list[Any]) -> float:
 
 def _one_sample_backward(
     block: _nodes.Block, gs: list[float], xd: Sequence[float], xs: Sequence[Value] | None
-) -> bool:
+) -> None:
     """:func:`_block_backward` for a block of one sample (a layer called on one input, as
     micrograd's code does): the products added one by one, neuron by neuron."""
     for (ws, b, wd), g in zip(block.rows, gs):
@@ -497,7 +497,6 @@ def _one_sample_backward(
         if xs is not None:
             for x, wv in zip(xs, wd):
                 x.grad += wv * g
-    return False  # (the weights and biases are checked once per pass: _blocks_leaves_total)
 
 
 def _block_by_node(block: _nodes.Block, relu_done: bool = False) -> bool:
