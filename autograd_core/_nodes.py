@@ -41,6 +41,8 @@ grad_enabled = _GRAD_ENABLED.get
 _new = object.__new__
 EMPTY: tuple[()] = ()
 _inner_of = operator.attrgetter("inner")
+_data_of = operator.attrgetter("data")
+_FLOAT_ONLY = {float}
 _op_of = operator.attrgetter("op")
 
 
@@ -682,22 +684,9 @@ def dense(
         xs = x if type(x) is list or type(x) is tuple else list(x)
         if len(xs) != n_in:
             return None
-        xd: Sequence[float] = [v.data for v in xs if isinstance(v, cls)]
-        if len(xd) == n_in:  # interior inputs: parents (*w, *x, b), partials (*x, *w, 1)
-            op = dot_op
-            xs = tuple(xs)
-            xd = tuple(xd)
-            shared = (xs, xd)  # what each dot node keeps of its sample
-            if not dot_rows:
-                dot_rows += [((ws, (b,), (*wd, 1.0)), wd, b.data) for ws, b, wd in neurons]
-            node_class, rows = dot_class, dot_rows
-            interior = [v for v in xs if v.op is not None]
-            inputs += interior
-            if len(interior) < n_in:
-                leaf_inputs += [v for v in xs if v.op is None]
-            samples.append(xs)
-            block.valued = True
-        elif not xd and all(type(v) is float for v in xs):  # data: bound to the op
+        # what the sample holds, read in C: floats (data), Values (nodes), or a mix (plain path)
+        kinds = set(map(type, xs))
+        if kinds == _FLOAT_ONLY:  # data: bound to the op
             xd = xs
             op = affine.bound_to((tuple(xs), None))  # (checked: floats, finite sums)
             shared = (*xd, 1.0)  # the partials of (*w, b), the same for every neuron
@@ -705,6 +694,20 @@ def dense(
                 affine_rows += [((*ws, b), wd, b.data) for ws, b, wd in neurons]
             node_class, rows = affine_class, affine_rows
             samples.append(None)
+        elif all(issubclass(k, cls) for k in kinds):  # parents (*w, *x, b), partials (*x, *w, 1)
+            op = dot_op
+            xs = tuple(xs)
+            xd = tuple(map(_data_of, xs))
+            shared = (xs, xd)  # what each dot node keeps of its sample
+            if not dot_rows:
+                dot_rows += [((ws, (b,), (*wd, 1.0)), wd, b.data) for ws, b, wd in neurons]
+            node_class, rows = dot_class, dot_rows
+            interior = list(filter(_op_of, xs))  # (an op is truthy)
+            inputs += interior
+            if len(interior) < n_in:
+                leaf_inputs += [v for v in xs if v.op is None]
+            samples.append(xs)
+            block.valued = True
         else:
             return None
         data.append(xd)

@@ -311,6 +311,7 @@ def _translations(torch: Any) -> dict[str, Translation]:
         ops.SUM.name: _sum,
         ops.DOT.name: _dot,
         ops.AFFINE.name: _affine,
+        ops.CROSS_ENTROPY.name: _cross_entropy,
     }
 
 
@@ -339,6 +340,20 @@ def _affine(torch: Any, *operands: Any) -> Tensor:
     for w, c in zip(weights, constants):
         total = total + w * c
     return total
+
+
+def _cross_entropy(torch: Any, *operands: Any) -> Tensor:
+    # operands = z1..zK (tensors), then the target class: log Σ exp(zⱼ − m) − (z_t − m) with m
+    # the largest logit z_k (a constant), as the engine computes it: log1p of the other terms,
+    # plus expm1(z_k − m), which is 0 but carries z_k's gradient. (torch.logsumexp would round
+    # the result and its gradient at the size of the logits, not of their differences.)
+    *logits, target = operands
+    data = [z.item() for z in logits]
+    m = max(data)
+    k = data.index(m)
+    shifted = [z - m for z in logits]
+    others = [z.exp() for z in shifted[:k] + shifted[k + 1 :]]
+    return _sum(torch, shifted[k].expm1(), *others).log1p() - shifted[target]
 
 
 # -- models ------------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ __all__ = [
     "SUM",
     "DOT",
     "AFFINE",
+    "CROSS_ENTROPY",
     "methods",
     "functions",
     "activations",
@@ -418,6 +419,7 @@ def _dispatch(name: str, fn: Callable[[float], float]) -> Callable[[Any], Any]:
 cos = _dispatch("cos", math.cos)
 sin = _dispatch("sin", math.sin)
 log = _dispatch("log", math.log)
+exp = _dispatch("exp", math.exp)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -609,6 +611,49 @@ def _affine_partials(out: Any, *operands: Any) -> tuple[Any, ...]:
     return constants if operands[-1] is not None else constants + _ONE
 
 
+def _class_index(target: Any, classes: int) -> int:
+    if type(target) is not int or not 0 <= target < classes:
+        raise ValueError(f"target must be a class index in 0..{classes - 1}, got {target!r}")
+    return target
+
+
+def _added(terms: Sequence[Any]) -> Any:
+    """``t0 + t1 + ...`` left to right, for floats or Values (0.0 when there are none)."""
+    if not terms or type(terms[0]) is float:
+        return sum(terms, 0.0)  # the same additions as the loop below, in C
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def _cross_entropy_forward(*operands: Any) -> float:
+    # operands = z1..zK, then the bound target class t: log Σ exp(zⱼ − m) − (z_t − m), with m
+    # the largest logit z_k, so no exponent is positive and nothing overflows. The sum is
+    # 1 + (the others), and log1p of the others keeps the digits that log(1 + ...) would lose
+    # when the model is confident (the loss of [40, −3] is 2e-19, not 0).
+    *logits, target = operands
+    _class_index(target, len(logits))
+    m = max(logits)
+    k = logits.index(m)
+    shifted = [z - m for z in logits]
+    others = sum(map(math.exp, shifted[:k] + shifted[k + 1 :]), 0.0)
+    loss: float = math.log1p(others) - shifted[target]
+    return loss
+
+
+def _cross_entropy_partials(out: Any, *operands: Any) -> tuple[Any, ...]:
+    # softmax(z) − onehot(t). The target's entry is written −(Σ_{j≠t} pⱼ) rather than p_t − 1,
+    # which would cancel to a few digits when the model is confident (p_t near 1).
+    *logits, target = operands
+    m = max(map(data, logits))  # a constant: the result does not depend on it
+    exps = [exp(z - m) for z in logits]
+    total = _added(exps)
+    slopes = [e / total for e in exps]
+    slopes[target] = -_added(exps[:target] + exps[target + 1 :]) / total
+    return tuple(slopes)
+
+
 # ---------------------------------------------------------------------------------------------
 # The table. One row per op; everything else (Value's methods, ag's functions, the formula
 # language, nn's activations, the pictures, the gradient tests) is read off these rows.
@@ -690,6 +735,12 @@ AFFINE = register_op(
 )  # fmt: skip
 """``b + Σ wᵢ·cᵢ`` with Value weights (and bias) and constants ``cᵢ`` bound as parameters: the
 first layer of a network, whose inputs are data, not nodes."""
+CROSS_ENTROPY = register_op(
+    "cross_entropy", _cross_entropy_forward, _cross_entropy_partials, arity=None, symbol="CE",
+    params=("target",), finite_partials=True,
+)  # fmt: skip
+"""``−log softmax(z)[target]`` of logits ``z₁..z_K`` as one node, its target class bound:
+``losses.cross_entropy`` builds one per sample. Its partials are ``softmax(z) − onehot``."""
 
 
 def methods() -> list[Op]:

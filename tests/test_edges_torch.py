@@ -144,6 +144,14 @@ def k_affine(rng: random.Random, pool: list[Value]) -> Value | None:
     return ag.dot(ws, xs, bias)
 
 
+def k_cross_entropy(rng: random.Random, pool: list[Value]) -> Value | None:
+    # Logits within 4 of 0: where one class takes all but 1e-9 of the probability, PyTorch's
+    # gradient p_t − 1 cancels to a few digits (ours does not: test_losses checks it exactly).
+    picked = [pick(rng, pool) for _ in range(rng.randrange(1, 5))]
+    logits = [z if abs(z.data) <= 4.0 else z.tanh() * 4.0 for z in picked]
+    return ag.losses.cross_entropy(logits, rng.randrange(len(logits)))
+
+
 def unary(name: str, fn: Callable[[Value], Value], fits: Callable[[float], bool] | None = None):  # type: ignore[no-untyped-def]
     def build(rng: random.Random, pool: list[Value]) -> Value | None:
         a = pick(rng, pool)
@@ -183,6 +191,7 @@ KINDS: list[tuple[str, Kind]] = [
     ("sum", k_sum),
     ("dot", k_dot),
     ("affine", k_affine),
+    ("cross_entropy", k_cross_entropy),
 ]
 
 

@@ -60,6 +60,7 @@ PARAMS: dict[str, list[tuple[float, ...]]] = {
     "leaky_relu": [(0.01,), (0.2,), (-0.5,)],
     # the constants of a first-layer node, with its bias an input (None) or bound
     "affine": [((0.5, -2.0), None), ((1.5,), 0.25), ((-1.0, 0.0, 3.0), -0.5)],
+    "cross_entropy": [(0,), (2,)],  # the target class
 }
 
 
@@ -68,6 +69,9 @@ def domain(op: Op) -> st.SearchStrategy[list[float]]:
         constants, bias = op.params
         n = len(constants) + (bias is None)
         return st.lists(NEAR, min_size=n, max_size=n)
+    if op.base is ops.CROSS_ENTROPY:  # logits of at least target + 1 classes
+        (target,) = op.params
+        return st.lists(smooth(-10, 10), min_size=target + 1, max_size=target + 4)
     if op.base.name in DOMAINS:
         return DOMAINS[op.base.name]
     arity = op.arity if op.arity is not None else 3

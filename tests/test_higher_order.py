@@ -119,6 +119,34 @@ def pow_forms(xs: Sequence[float]) -> Tensors:
     return h, t
 
 
+def cross_entropy_forms(xs: Sequence[float], target: int) -> Tensors:
+    # ∂L/∂zᵢ = pᵢ − [i = t] with p = softmax(z): the target drops out of the higher orders.
+    # ∂²L/∂zᵢ∂zⱼ = pᵢ([i = j] − pⱼ), and its derivative in z_k by the product rule.
+    m = max(xs)
+    exps = [math.exp(x - m) for x in xs]
+    p = [e / sum(exps) for e in exps]
+    n = len(xs)
+    r = range(n)
+
+    def kron(i: int, j: int) -> float:
+        return 1.0 if i == j else 0.0
+
+    h = [[p[i] * (kron(i, j) - p[j]) for j in r] for i in r]
+    t = [
+        [
+            [
+                kron(i, j) * p[i] * (kron(i, k) - p[k])
+                - p[i] * (kron(i, k) - p[k]) * p[j]
+                - p[i] * p[j] * (kron(j, k) - p[k])
+                for k in r
+            ]
+            for j in r
+        ]
+        for i in r
+    ]
+    return h, t
+
+
 def dot_forms(xs: Sequence[float]) -> Tensors:
     n = len(xs) // 2
     h, t = zeros(len(xs))
@@ -168,6 +196,7 @@ CLOSED_FORMS: dict[str, Callable[..., Tensors]] = {
     "sum": lambda xs: zeros(len(xs)),
     "dot": dot_forms,
     "affine": lambda xs, constants, bias: zeros(len(xs)),
+    "cross_entropy": cross_entropy_forms,
 }
 
 

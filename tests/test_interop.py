@@ -426,6 +426,7 @@ ROW_EXAMPLES: dict[str, Callable[[Value, Value], Value]] = {
     "sum": lambda a, b: ag.sum([a, b, a * b]),
     "dot": lambda a, b: ag.dot([a, b], [b, a], a),
     "affine": lambda a, b: ag.dot([a, b], [0.5, -2.0], b),
+    "cross_entropy": lambda a, b: ag.losses.cross_entropy([a, b, a * b], 2),
 }
 
 
