@@ -30,13 +30,18 @@ from __future__ import annotations
 
 import builtins
 import contextvars
+import itertools
 import numbers
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from autograd_core import _nodes, engine, ops
 from autograd_core.engine import Value, apply, as_value, enable_grad, no_grad, topological_order
+
+_repeat = itertools.repeat
+_data_of = operator.attrgetter("data")
 
 __all__ = [
     *(op.name for op in ops.functions()),
@@ -110,9 +115,9 @@ def sum(values: Iterable[Any]) -> Any:  # noqa: A001 - ag.sum is the library's n
     items = values if type(values) is list or type(values) is tuple else list(values)
     if not items:
         return 0.0
-    datas = [v.data for v in items if isinstance(v, Value)]
-    if len(datas) == len(items):  # all terms are Values: the usual case in a loss
+    if all(map(isinstance, items, _repeat(Value))):  # all terms are Values: the usual case
         parents = tuple(items)
+        datas = list(map(_data_of, parents))
     elif any(isinstance(v, Value) for v in items):
         parents = tuple(as_value(v, "sum") for v in items)
         datas = [v.data for v in parents]
@@ -157,20 +162,23 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Any:
     n = len(ws)
     if len(xs) != n:
         raise ValueError(f"dot: ws and xs must have the same length, got {n} and {len(xs)}")
-    w_values = [w for w in ws if isinstance(w, Value)]
-    x_values = [x for x in xs if isinstance(x, Value)]
+    w_values = builtins.sum(map(isinstance, ws, _repeat(Value)))  # how many Values each side has
+    x_values = builtins.sum(map(isinstance, xs, _repeat(Value)))
     bias_is_value = isinstance(bias, Value)
     if not w_values and not x_values and not bias_is_value:
         operands = [*ws, *xs] + ([] if bias is None else [bias])
         return apply(ops.DOT, operands) if n or bias is not None else 0.0
-    if len(w_values) == n and not x_values and n:  # Values times numbers: an affine node
+    if w_values == n and not x_values and n:  # Values times numbers: an affine node
         return _affine(ws, xs, bias)
-    if len(x_values) == n and not w_values and n:
+    if x_values == n and not w_values and n:
         return _affine(xs, ws, bias)
     # Values on both sides: every operand is a parent, numbers as constant leaves.
     operands = [*ws, *xs] + ([] if bias is None else [bias])
-    parents = tuple(as_value(v, "dot") for v in operands)
-    data = [p.data for p in parents]
+    if w_values == n and x_values == n and (bias is None or bias_is_value):
+        parents = tuple(operands)  # all Values already (Σ p·p of an L2 penalty)
+    else:
+        parents = tuple(as_value(v, "dot") for v in operands)
+    data = list(map(_data_of, parents))
     try:
         total = ops.DOT.forward(*data)
         if total - total:  # inf or nan: the sum overflowed

@@ -31,6 +31,7 @@ so it too only ever exponentiates non-positive numbers.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -61,6 +62,9 @@ Targets = float | Sequence[float] | Sequence[Sequence[float]]
 # a saturated sigmoid then gives a large finite loss instead of log(0).
 _LOG_FLOOR = -100.0
 _TINY = math.exp(_LOG_FLOOR)
+_INT_OR_FLOAT = {int, float}
+_HINGE_LABELS = {-1.0, 0.0, 1.0}
+_repeat = itertools.repeat
 
 
 @pausing_gc
@@ -129,18 +133,23 @@ def hinge_loss(
     # margin − y·s as one affine node (bias = margin, constant −y): two nodes per sample with
     # the relu, against three for (margin − y*s).relu(); the same floating-point result. The
     # nodes are those of dot((s,), (-y,), m).relu(), made without dot's checks (the operands
-    # are checked above): one bound op per label, shared.
+    # are checked above) and with the rows' arithmetic written out: affine's forward is
+    # m + s·(−y) and its partials are its constants; relu passes a positive number.
     bound = {y: ops.AFFINE.bind((-y,), m) for y in set(labels)}
-    node, relu = _nodes.node, _nodes.apply_unary
+    node, relu_op, one, zero = _nodes.node, ops.RELU, ops._ONE, ops._ZERO
     terms = []
     for s, y in zip(values, labels):
         op = bound[y]
-        x = s.data
-        out = op.forward(x)
+        constants = op.params[0]
+        out = m + s.data * constants[0]
         if out - out:  # inf or nan: the plain path says what overflowed
             terms.append(dot((s,), (-y,), m).relu())
             continue
-        terms.append(relu(ops.RELU, node(Value, op, out, (s,), op.partials(out, x))))
+        z = node(Value, op, out, (s,), constants)
+        if out > 0.0:
+            terms.append(node(Value, relu_op, out, (z,), one))
+        else:
+            terms.append(node(Value, relu_op, 0.0, (z,), zero))
     return _reduce(terms, reduction, "hinge_loss")
 
 
@@ -360,9 +369,9 @@ def l2_penalty(params: Iterable[Value]) -> Value:
         (25.0, [6.0, -8.0])
     """
     ps = list(params)
-    for p in ps:
-        if not isinstance(p, Value):
-            raise TypeError(f"l2_penalty: expected Values, got {type(p).__name__}")
+    if not all(map(isinstance, ps, _repeat(Value))):
+        wrong = next(p for p in ps if not isinstance(p, Value))
+        raise TypeError(f"l2_penalty: expected Values, got {type(wrong).__name__}")
     if not ps:
         return Value(0.0)
     return as_value(dot(ps, ps))
@@ -416,18 +425,20 @@ def _shifted_log_sum_exp(zs: list[Value]) -> tuple[list[Value], Value]:
 
 def _hinge_labels(labels: list[float], where: str) -> list[float]:
     """Labels checked and mapped as :func:`hinge_labels` says."""
-    kinds = set()
-    for i, label in enumerate(labels):
-        if label not in (-1.0, 0.0, 1.0):
-            raise ValueError(
-                f"{where}: targets must be class labels -1/+1, or 0/1 (0 is read as -1); "
-                f"got {label!r} at position {i}"
-            )
-        kinds.add(label)
+    kinds = set(labels)
+    if not kinds <= _HINGE_LABELS:
+        for i, label in enumerate(labels):
+            if label not in _HINGE_LABELS:
+                raise ValueError(
+                    f"{where}: targets must be class labels -1/+1, or 0/1 (0 is read as -1); "
+                    f"got {label!r} at position {i}"
+                )
     if -1.0 in kinds and 0.0 in kinds:
         raise ValueError(
             f"{where}: targets mix the labels -1 and 0; use -1/+1 or 0/1 (0 is read as -1)"
         )
+    if 0.0 not in kinds:
+        return list(map(float, labels))  # already -1/+1
     return [1.0 if label == 1.0 else -1.0 for label in labels]
 
 
@@ -463,11 +474,23 @@ def _flatten(x: Any, where: str, what: str) -> list[Value]:
     items = _items(x)
     if not items:
         raise ValueError(f"{where}: {what} is empty")
+    if all(map(isinstance, items, _repeat(Value))):  # the usual case, checked in C
+        return items
     return [as_value(item, f"{where}: {what}") for item in items]
 
 
 def _flatten_numbers(x: Any, where: str, what: str) -> list[float]:
-    return [_finite(item, where, what) for item in _items(x)]
+    items = _items(x)
+    if set(map(type, items)) <= _INT_OR_FLOAT:  # plain numbers (not bools): checked in C
+        try:
+            numbers = list(map(float, items))
+        except OverflowError:  # an int too large for a float: the item by item path says so
+            pass
+        else:
+            total = sum(numbers, 0.0)
+            if not total - total:  # all finite (an infinite or NaN one makes the sum so)
+                return numbers
+    return [_finite(item, where, what) for item in items]  # says which item is wrong
 
 
 def _finite(x: Any, where: str, what: str) -> float:

@@ -1615,11 +1615,12 @@ _HTML_SAFE = {
     **_PRINTABLE,
     **{ord(c): f"&{name};" for c, name in (("&", "amp"), ("<", "lt"), (">", "gt"), ('"', "quot"))},
     ord("'"): "&#x27;",
+    ord("]"): "&#93;",  # graphviz 2.43 cannot parse a label that is only "]" (or "]]")
 }
 
 
 def _html(text: str) -> str:
-    r"""``text`` for an HTML-like label: unsafe characters as escapes, ``&<>"'`` as entities.
+    r"""``text`` for an HTML-like label: unsafe characters as escapes, ``&<>"']`` as entities.
 
     Example:
         >>> from autograd_core.viz import _html

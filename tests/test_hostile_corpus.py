@@ -958,6 +958,19 @@ def test_hostile_label_symbol_and_number_text_give_svg_that_parses() -> None:
     assert "x\\x00\\x07\\ufffe\\ud800" in texts and "\\x1b[31m\\udfff" in texts
 
 
+@pytest.mark.parametrize("text", ["]", "]]", "a]", "[x]"])
+def test_a_label_or_symbol_of_brackets_renders(text: str) -> None:
+    # graphviz 2.43 failed with "syntax error" on an HTML label that is only "]" (hypothesis
+    # found it, as an op's symbol); the picture now writes "]" as an entity.
+    x = Value(1.0, label=text)
+    op = ops.Op("corpus_brackets", lambda v: v, lambda out, v: (1.0,), symbol=text)
+    y = op(x) * 2
+    y.label = text
+    svg = viz.to_svg(y)
+    texts = [t.text for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    assert texts.count(text) == 3, texts  # the op's box and the two labels
+
+
 def test_cli_formula_comments_do_not_send_escape_sequences_to_the_terminal(tmp_path: Path) -> None:
     # A comment in the formula echoed terminal escape sequences raw.
     # Deep test: test_cli_graph.py::test_escape_sequences_in_the_formula_are_not_sent_to_the_terminal

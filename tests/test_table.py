@@ -121,6 +121,7 @@ def _program(draw: st.DrawFn) -> Value:
         lambda: ag.dot([pick(), number()], [pick(), pick()]),  # mixed: constant leaves
         lambda: ops.MUL(pick(), number()),  # op(*args), the generic path
         lambda: ag.losses.cross_entropy([pick(), pick(), number()], draw(st.integers(0, 2))),
+        lambda: ag.losses.hinge_loss([pick(), pick()], [1, draw(st.sampled_from([-1, 1]))]),
         lambda: nn_layer(draw, [pick(), pick()]),
         lambda: nn_layer(draw, [number(), number()]),
     ]
