@@ -548,6 +548,7 @@ class Block:
         "ids",
         "pending",
         "kinds",
+        "kept",
         "positions",
         "neurons",
     )
@@ -572,9 +573,10 @@ class Block:
         self.valued = False  # whether a sample is of Values (they get gradients)
         self.ids: list[int] = []  # id() of each output, sample by sample, neuron by neuron
         self.pending: list[Any] = []
-        # what dot_node needs to make a relu's dot node: per sample, its (node class, op, what
-        # the nodes keep of it, per-neuron rows); where each output is among the ids (lazily)
-        self.kinds: list[tuple[type, Op, Any, list[Any]]] = []
+        # what dot_node needs to make a relu's dot node: per sample, its node class; per node
+        # class, what its nodes keep of each neuron; where each output is among the ids (lazily)
+        self.kinds: list[type] = []
+        self.kept: dict[type, list[Any]] = {}
         self.positions: dict[int, int] | None = None
         # the neurons' weights (the callers' own lists) and biases, as given (see backward)
         self.neurons: tuple[Sequence[Any], Sequence[Any]] = ((), ())
@@ -611,8 +613,9 @@ class Block:
         if self.positions is None:
             self.positions = {key: k for k, key in enumerate(self.ids)}
         s, n = divmod(self.positions[id(r)], self.n_out)
-        node_class, op, shared, rows = self.kinds[s]
-        kept, wd, bias = rows[n]
+        node_class = self.kinds[s]
+        kept, wd, bias = self.kept[node_class][n]
+        op, shared = _sample_op(self.samples[s], self.data[s])
         z: Value = _new(node_class)
         z.data = sum(map(operator.mul, wd, self.data[s]), bias)
         z.grad = r.grad if r.partials is ops._ONE else 0.0  # the relu's step, as backward's
@@ -623,6 +626,15 @@ class Block:
         z._sample = shared  # type: ignore[attr-defined]
         r._dot = z  # type: ignore[attr-defined]
         return z
+
+
+def _sample_op(values: tuple[Value, ...] | None, xd: Sequence[float]) -> tuple[Op, Any]:
+    """The op of a layer's nodes on one sample and what they keep of it (``_sample``): ``dot``
+    and (its Values, their data) for a sample of Values; for a sample of numbers, ``affine``
+    with the numbers bound and the partials (*x, 1.0) of its parents (*w, b)."""
+    if values is None:
+        return ops.AFFINE.bound_to((xd, None)), (*xd, 1.0)
+    return ops.DOT, (values, xd)
 
 
 # A layer on a batch allocates thousands of nodes in one go, with no reference cycle among them;
@@ -674,7 +686,7 @@ def dense(
     inputs = block.inputs
     inputs += tied
     samples, data, leaf_inputs = block.samples, block.data, block.leaf_inputs
-    dot_op, affine, relu_op = ops.DOT, ops.AFFINE, ops.RELU
+    relu_op = ops.RELU
     one, zero = ops._ONE, ops._ZERO
     separate = activation is not None and not relu  # the block's outputs are the dot nodes
     made: list[Value] = []
@@ -686,19 +698,15 @@ def dense(
             return None
         # what the sample holds, read in C: floats (data), Values (nodes), or a mix (plain path)
         kinds = set(map(type, xs))
-        if kinds == _FLOAT_ONLY:  # data: bound to the op
-            xd = xs
-            op = affine.bound_to((tuple(xs), None))  # (checked: floats, finite sums)
-            shared = (*xd, 1.0)  # the partials of (*w, b), the same for every neuron
+        if kinds == _FLOAT_ONLY:  # data: bound to the op (checked: floats, finite sums)
+            xd = tuple(xs)  # (a copy: the caller may reuse its list)
             if not affine_rows:
                 affine_rows += [((*ws, b), wd, b.data) for ws, b, wd in neurons]
             node_class, rows = affine_class, affine_rows
             samples.append(None)
         elif all(issubclass(k, cls) for k in kinds):  # parents (*w, *x, b), partials (*x, *w, 1)
-            op = dot_op
             xs = tuple(xs)
             xd = tuple(map(_data_of, xs))
-            shared = (xs, xd)  # what each dot node keeps of its sample
             if not dot_rows:
                 dot_rows += [((ws, (b,), (*wd, 1.0)), wd, b.data) for ws, b, wd in neurons]
             node_class, rows = dot_class, dot_rows
@@ -714,7 +722,7 @@ def dense(
         out: list[Value] = []
         append = out.append
         if relu:  # the relu nodes only: each one's dot node is made when read (Block.dot_node)
-            block.kinds.append((node_class, op, shared, rows))
+            block.kinds.append(node_class)
             for _, wd, bias in rows:
                 total = sum(map(mul, wd, xd), bias)
                 if total - total:  # inf or nan: let the plain path say which neuron overflowed
@@ -734,6 +742,7 @@ def dense(
                 append(r)
             outputs.append(out)
             continue
+        op, shared = _sample_op(samples[-1], xd)
         for kept, wd, bias in rows:
             total = sum(map(mul, wd, xd), bias)
             if total - total:  # inf or nan: let the plain path say which neuron overflowed
@@ -755,6 +764,7 @@ def dense(
                 append(z)
         outputs.append(out)
     block.ids = list(map(id, made if separate else chain.from_iterable(outputs)))
+    block.kept = {dot_class: dot_rows, affine_class: affine_rows}
     if inputs and not tied:
         below = set(map(_inner_of, inputs))
         if len(below) == 1:

@@ -67,6 +67,7 @@ _op_of = operator.attrgetter("op")
 _partials_of = operator.attrgetter("partials")
 _dot_of = operator.attrgetter("_dot")  # a block's relu node keeps its dot node there
 _is = operator.is_
+_getitem = operator.getitem
 _mul = operator.mul
 _repeat, _compress, _chain = itertools.repeat, itertools.compress, itertools.chain
 _binary, _method = _nodes.binary_operator, _nodes.unary_method
@@ -415,10 +416,12 @@ def _block_backward(block: _nodes.Block) -> bool:
         # the relu steps: the dot node gets the relu's gradient where the relu passed, else 0
         # (relu selects: a 0 edge passes nothing, even an infinite gradient)
         passed = map(_is, map(_partials_of, pending), _repeat(ops._ONE))
-        grads = [g if on else 0.0 for g, on in zip(map(_grad_of, pending), passed)]
-        for z, g in zip(map(_dot_of, pending), grads):
-            if z is not None:  # (a dot node not made yet takes its gradient when it is made)
-                z.grad = g
+        # (0.0, g)[passed], in C: g where the relu passed, else 0.0
+        grads = list(map(_getitem, zip(_repeat(0.0), map(_grad_of, pending)), passed))
+        if block.positions is not None:  # dot nodes were made (Block.dot_node): they get theirs
+            for z, g in zip(map(_dot_of, pending), grads):
+                if z is not None:  # (one not made yet takes its gradient when it is made)
+                    z.grad = g
     else:
         grads = list(map(_grad_of, pending))
     ids = list(map(id, pending))
