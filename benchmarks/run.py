@@ -162,9 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     have_torch = available("torch")
     n_moons = 8 if smoke else 100
     repeats, rounds = (1, 1) if smoke else (3, 7)
+    # a moons step of ours or of the floor takes milliseconds: 15 per process, so that a round's
+    # median is of steady steps (the first one also warms the interpreter up), not of three
+    steps = 1 if smoke else 15
 
     # moons demo step: ours in a hand loop and through training.fit, the floor, micrograd
-    floor_jobs = [("moons_library", "ag", repeats), ("moons_floor", "floor", repeats)]
+    floor_jobs = [("moons_library", "ag", steps), ("moons_floor", "floor", steps)]
     jobs = [*floor_jobs, ("moons_fit", "ag", 2 if smoke else 10)]
     jobs += [("moons_library", ref, repeats) for ref in refs]
     lib = interleave(jobs, n_moons, rounds)
@@ -375,8 +378,9 @@ def write_docs(path: Path, rows: list[tuple[str, str, str, str]]) -> None:
         "  with `nn.load_model(path)` (parse, validate, checksum, build the model, set its",
         "  parameters); loading should cost no more than a few saves.",
         "",
-        "Each library runs in fresh processes, taking turns round by round; times are medians",
-        "over all timed runs. The machines are shared virtual machines, so single runs vary by",
+        "Each library runs in fresh processes, taking turns round by round (7 rounds; per",
+        "process, 15 moons steps of ours or of the floor, 3 of micrograd, 2 digits epochs);",
+        "times are medians over all timed runs. The machines are shared virtual machines, so single runs vary by",
         "tens of percent, in spells that come and go; each ratio (× the floor, × micrograd) is",
         "therefore the median, over the rounds, of the ratio of the two sides' medians within",
         "a round, where both ran within seconds of each other. (The two times shown beside a",
