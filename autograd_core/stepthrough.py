@@ -628,7 +628,9 @@ class _Recorder:
         if not symbol.isidentifier() and len(parents) == 1 and len(params) == 1:
             return f"{_wrap(names[0])} {symbol} {params[0]}", f"{numbers[0]} {symbol} {params[0]}"
         plain = [self.number(p.data) for p in parents]
-        return f"{symbol}({', '.join(names + params)})", f"{symbol}({', '.join(plain + params)})"
+        # a bound parameter by its name, as a call would write it: CE(z0, z1, target=1)
+        named = [f"{name}={value}" for name, value in zip(op.param_names, params, strict=True)]
+        return f"{symbol}({', '.join(names + named)})", f"{symbol}({', '.join(plain + named)})"
 
     def weighted_sum(self, node: Value, names: list[str], numbers: list[str]) -> tuple[str, str]:
         """``w1·x1 + w2·x2 + b`` for a dot node (all operands are parents) or an affine node

@@ -390,6 +390,27 @@ def test_dot_and_affine_nodes_are_written_as_weighted_sums() -> None:
     assert "t1 = v·2 + h·(−1) + 0.5 = 1.5·2 + (−1.75)·(−1) + 0.5 = 5.25" in forward
 
 
+def test_bound_parameters_are_written_by_name() -> None:
+    # a cross-entropy node of three logits and its target class, and a leaky relu's slope:
+    # a bare trailing number would read as a fourth logit or a second input
+    z = [ag.Value(0.5, label="z0"), ag.Value(-1.0, label="z1"), ag.Value(2.0, label="z2")]
+    loss = ag.losses.cross_entropy(z, 1)
+    loss.label = "L"
+    lines = [line_text(s["lines"][0]) for s in payload(ag.viz.to_html(loss))["steps"] if s["lines"]]
+    assert any(
+        t.startswith("L = CE(z0, z1, z2, target=1) = CE(0.5, −1, 2, target=1) = ") for t in lines
+    )
+    slope = z[0].leaky_relu(0.2)
+    slope.label = "y"
+    lines = [
+        line_text(s["lines"][0]) for s in payload(ag.viz.to_html(slope))["steps"] if s["lines"]
+    ]
+    assert (
+        "y = leaky_relu(z0, negative_slope=0.2) = leaky_relu(0.5, negative_slope=0.2) = 0.5"
+        in lines
+    )
+
+
 def test_a_seed_gradient_scales_every_number() -> None:
     page = ag.viz.to_html(neuron(), gradient=2.0)
     expected = engine_grads(neuron, gradient=2.0)
