@@ -49,6 +49,7 @@ SPELLINGS = {
     "sum": "`ag.sum(values)`",
     "dot": "`ag.dot(ws, xs, bias)`",
     "affine": "`ag.dot` of Values with numbers (a first layer)",
+    "cross_entropy": "`ag.losses.cross_entropy(logits, target)` (one per sample)",
 }
 
 
