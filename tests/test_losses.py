@@ -288,16 +288,17 @@ def test_cross_entropy_gradient_of_a_confident_model_keeps_its_digits(
     """Where the target takes all but ~1e-13 of the probability, ``p_t − 1`` (PyTorch's way)
     keeps three digits; the row writes it ``−Σ_{j≠t} pⱼ`` and keeps them all. Reference: the
     same formula in 50-digit decimals."""
-    decimal.getcontext().prec = 50
     zs = leaves(logits)
     loss = losses.cross_entropy(zs, target)
     loss.backward()
-    exps = [(decimal.Decimal(z) - decimal.Decimal(max(logits))).exp() for z in logits]
-    total = sum(exps)
-    exact = [float(e / total - (1 if j == target else 0)) for j, e in enumerate(exps)]
-    exact_loss = float(
-        total.ln() - (decimal.Decimal(logits[target]) - decimal.Decimal(max(logits)))
-    )
+    with decimal.localcontext() as context:
+        context.prec = 50
+        exps = [(decimal.Decimal(z) - decimal.Decimal(max(logits))).exp() for z in logits]
+        total = sum(exps)
+        exact = [float(e / total - (1 if j == target else 0)) for j, e in enumerate(exps)]
+        exact_loss = float(
+            total.ln() - (decimal.Decimal(logits[target]) - decimal.Decimal(max(logits)))
+        )
     for z, want in zip(zs, exact, strict=True):
         assert abs(z.grad - want) <= 4e-16 * abs(want), (z.grad, want)
     assert abs(loss.data - exact_loss) <= 4e-16 * abs(exact_loss) + 1e-300
