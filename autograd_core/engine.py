@@ -63,6 +63,7 @@ _EMPTY = _nodes.EMPTY
 _UNCHECKED = _nodes.UNCHECKED
 _Block = _nodes.Block
 _grad_of = operator.attrgetter("grad")
+_data_of = operator.attrgetter("data")
 _op_of = operator.attrgetter("op")
 _partials_of = operator.attrgetter("partials")
 _dot_of = operator.attrgetter("_dot")  # a block's relu node keeps its dot node there
@@ -585,15 +586,18 @@ def apply(op: Op, args: Sequence[Any]) -> Any:
     """
     if op.arity is not None and len(args) != op.arity:
         raise TypeError(f"{op.name}: takes {op.arity} input(s), got {len(args)}")
-    if not any(isinstance(a, Value) for a in args):
+    if args and all(map(isinstance, args, _repeat(Value))):  # the usual case, checked in C
+        values = tuple(args)
+    elif not any(isinstance(a, Value) for a in args):
         floats = [_nodes.as_float(a, op.name) for a in args]
         try:
             out = _checked_output(op, op.forward(*floats))
         except (ArithmeticError, ValueError) as exc:
             raise _nodes.domain_error(op, floats, exc) from None
         return out
-    values = tuple(as_value(a, op.name) for a in args)
-    xs = [v.data for v in values]
+    else:
+        values = tuple(as_value(a, op.name) for a in args)
+    xs = list(map(_data_of, values))
     try:
         out = _checked_output(op, op.forward(*xs))
         partials = tuple(op.partials(out, *xs)) if _grad_enabled() else _EMPTY
@@ -605,7 +609,7 @@ def apply(op: Op, args: Sequence[Any]) -> Any:
                 f"{op.name}: partials rule returned {len(partials)} value(s) for "
                 f"{len(values)} input(s)"
             )
-        if any(type(p) is not float for p in partials):
+        if not all(map(_is, map(type, partials), _repeat(float))):
             partials = tuple(_checked_partial(op, p) for p in partials)
     return _nodes.node(Value, op, out, values, partials)
 

@@ -39,7 +39,7 @@ from typing import Any
 from autograd_core import _nodes, ops
 from autograd_core._checks import choice, flag, integer, real
 from autograd_core._gc import pausing_gc
-from autograd_core.engine import Value, as_value
+from autograd_core.engine import Value, apply, as_value
 from autograd_core.functional import dot
 from autograd_core.functional import sum as total
 
@@ -289,23 +289,9 @@ def cross_entropy(
             raise ValueError(
                 f"cross_entropy: target must be a class index in 0..{len(zs) - 1}, got {k!r}"
             )
-        terms.append(_cross_entropy_term(zs, index))
+        # one node of the cross_entropy row (not 2K + 3 of subtractions, exponentials, ...)
+        terms.append(apply(ops.CROSS_ENTROPY.bind(index), zs))
     return _reduce(terms, reduction, "cross_entropy")
-
-
-def _cross_entropy_term(zs: list[Value], index: int) -> Value:
-    """One sample's ``−log softmax(z)[index]``: a single node of the ``cross_entropy`` row
-    (instead of ``2K + 3`` nodes of subtractions, exponentials, a sum and a log)."""
-    op = ops.CROSS_ENTROPY.bind(index)
-    xs = [z.data for z in zs]
-    try:
-        out = op.forward(*xs)
-        if out - out:  # inf or nan: a logit so far below the largest that z − m overflows
-            raise OverflowError("the result is too large for a float")
-        partials = op.partials(out, *xs) if _nodes.grad_enabled() else None
-    except (ArithmeticError, ValueError) as exc:
-        raise _nodes.domain_error(op, zs, exc) from None
-    return _nodes.node(Value, op, out, tuple(zs), partials)
 
 
 def softmax(logits: Sequence[Scalar]) -> list[Value]:

@@ -611,10 +611,9 @@ def _affine_partials(out: Any, *operands: Any) -> tuple[Any, ...]:
     return constants if operands[-1] is not None else constants + _ONE
 
 
-def _class_index(target: Any, classes: int) -> int:
+def _check_class_index(target: Any, classes: int) -> None:
     if type(target) is not int or not 0 <= target < classes:
         raise ValueError(f"target must be a class index in 0..{classes - 1}, got {target!r}")
-    return target
 
 
 def _added(terms: Sequence[Any]) -> Any:
@@ -633,7 +632,7 @@ def _cross_entropy_forward(*operands: Any) -> float:
     # 1 + (the others), and log1p of the others keeps the digits that log(1 + ...) would lose
     # when the model is confident (the loss of [40, −3] is 2e-19, not 0).
     *logits, target = operands
-    _class_index(target, len(logits))
+    _check_class_index(target, len(logits))
     m = max(logits)
     k = logits.index(m)
     shifted = [z - m for z in logits]
