@@ -69,6 +69,16 @@ class _Unchecked(tuple):  # type: ignore[type-arg]
 
 
 UNCHECKED: tuple[()] = _Unchecked()
+
+
+class _Pair(tuple):  # type: ignore[type-arg]
+    """The ``inner`` of a node of two parents (kept in its slots ``_a`` and ``_b``, see
+    ``Value``): the walk follows both, skipping a leaf as it does in any tuple of parents."""
+
+    __slots__ = ()
+
+
+PAIR: tuple[()] = _Pair()
 # The Value class, set by the engine when it has made it (this module cannot import it).
 VALUE: type[Value] = None  # type: ignore[assignment]
 
@@ -90,15 +100,22 @@ def node(cls: type[Value], op: Op, out: float, parents: tuple[Any, ...], partial
     n.data = out
     n.grad = 0.0
     n.label = ""
-    if grad_enabled():
+    if not grad_enabled():
+        n.op = None
+        n._a = n._da = EMPTY
+        n._b = None
+        n.inner = NO_GRAPH
+    elif len(parents) == 2:  # kept in slots (see Value)
         n.op = op
-        n.parents = parents
-        n.partials = partials
+        n._a, n._b = parents
+        n._da, n._db = partials
         n.inner = UNCHECKED
     else:
-        n.op = None
-        n.parents = n.partials = EMPTY
-        n.inner = NO_GRAPH
+        n.op = op
+        n._a = parents
+        n._b = None
+        n._da = partials
+        n.inner = UNCHECKED
     return n
 
 
@@ -136,7 +153,8 @@ def leaf(cls: type[Value], x: float) -> Value:
     n.grad = 0.0
     n.label = ""
     n.op = None
-    n.parents = n.partials = n.inner = EMPTY
+    n._a = n._da = n.inner = EMPTY
+    n._b = None
     return n
 
 
@@ -169,13 +187,15 @@ def binary_operator(op: Op, reflected: bool = False) -> Callable[[Value, Any], V
         n.label = ""
         if partials is None:
             n.op = None
-            n.parents = n.partials = EMPTY
+            n._a = n._da = EMPTY
+            n._b = None
             n.inner = NO_GRAPH
         else:
             n.op = op
-            n.parents = parents = (a, b)
-            n.partials = partials
-            n.inner = parents if known else UNCHECKED  # what the walk follows: _Unchecked says
+            n._a = a  # the parents and partials in slots, not tuples (see Value)
+            n._b = b
+            n._da, n._db = partials
+            n.inner = PAIR if known else UNCHECKED  # what the walk follows: _Unchecked says
         return n
 
     method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
@@ -205,12 +225,14 @@ def unary_method(op: Op) -> Callable[..., Value]:
         n.label = ""
         if partials is None:
             n.op = None
-            n.parents = n.partials = EMPTY
+            n._a = n._da = EMPTY
+            n._b = None
             n.inner = NO_GRAPH
         else:
             n.op = op
-            n.parents = parents = (self,)
-            n.partials = partials
+            n._a = parents = (self,)
+            n._b = None
+            n._da = partials
             n.inner = parents if known else UNCHECKED
         return n
 
@@ -314,7 +336,8 @@ def lift(cls: type[Value], x: Any) -> Value | None:
         n.grad = 0.0
         n.label = ""
         n.op = None
-        n.parents = n.partials = n.inner = EMPTY
+        n._a = n._da = n.inner = EMPTY
+        n._b = None
         return n
     if isinstance(x, cls):
         return x
@@ -453,8 +476,8 @@ def layer_classes(cls: type[Value]) -> tuple[type[Value], type[Value], type[Valu
         return classes
     # The slots' storage under other names: ``_neuron``/``_sample`` for a dot node, ``_dot``
     # for a relu node (the same member descriptors, so reading and writing them is a plain
-    # slot access), while ``parents`` and ``partials`` become properties.
-    neuron, sample = _raw("parents"), _raw("partials")
+    # slot access), while ``parents`` and ``partials`` become properties, or plain slots.
+    neuron, sample = _raw("_a"), _raw("_da")
 
     def dot_parents(self: Any) -> tuple[Value, ...]:
         ws, b1, _ = self._neuron
@@ -487,10 +510,13 @@ def layer_classes(cls: type[Value]) -> tuple[type[Value], type[Value], type[Valu
                 "_sample": sample,
             },
         ),
-        make("relu", {"parents": property(relu_parents), "_dot": neuron}),
+        make("relu", {"parents": property(relu_parents), "partials": sample, "_dot": neuron}),
         # an affine node's parents (*w, b) and partials (*x, 1.0) are shared tuples already:
         # the same two names for its slots, so that dense fills both kinds alike
-        make("affine", {"_neuron": neuron, "_sample": sample}),
+        make(
+            "affine",
+            {"parents": neuron, "partials": sample, "_neuron": neuron, "_sample": sample},
+        ),
     )
     _layer_classes[cls] = classes
     for made in classes:
