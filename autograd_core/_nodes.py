@@ -71,14 +71,26 @@ class _Unchecked(tuple):  # type: ignore[type-arg]
 UNCHECKED: tuple[()] = _Unchecked()
 
 
-class _Pair(tuple):  # type: ignore[type-arg]
-    """The ``inner`` of a node of two parents (kept in its slots ``_a`` and ``_b``, see
-    ``Value``): the walk follows both, skipping a leaf as it does in any tuple of parents."""
+class _Slots(tuple):  # type: ignore[type-arg]
+    """The ``inner`` of a node of one or two parents, kept in its slots ``_a`` and ``_b``
+    (see ``Value``): the walk follows them, skipping a leaf as it does in a tuple of parents."""
 
     __slots__ = ()
 
 
-PAIR: tuple[()] = _Pair()
+SLOTS: tuple[()] = _Slots()
+
+
+class _Single:
+    """The ``_b`` of a node of one parent (see ``Value``): there is no second."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "SINGLE"
+
+
+SINGLE: Any = _Single()
 # The Value class, set by the engine when it has made it (this module cannot import it).
 VALUE: type[Value] = None  # type: ignore[assignment]
 
@@ -109,6 +121,12 @@ def node(cls: type[Value], op: Op, out: float, parents: tuple[Any, ...], partial
         n.op = op
         n._a, n._b = parents
         n._da, n._db = partials
+        n.inner = UNCHECKED
+    elif len(parents) == 1:
+        n.op = op
+        (n._a,) = parents
+        n._b = SINGLE
+        (n._da,) = partials
         n.inner = UNCHECKED
     else:
         n.op = op
@@ -171,7 +189,10 @@ def binary_operator(op: Op, reflected: bool = False) -> Callable[[Value, Any], V
             other = lift(cls, other)
             if other is None:
                 return NotImplemented  # type: ignore[no-any-return]
-        a, b = (other, self) if reflected else (self, other)
+        if reflected:  # (a branch, not a conditional tuple: no tuple built per node)
+            a, b = other, self
+        else:
+            a, b = self, other
         x = a.data
         y = b.data
         try:
@@ -195,7 +216,7 @@ def binary_operator(op: Op, reflected: bool = False) -> Callable[[Value, Any], V
             n._a = a  # the parents and partials in slots, not tuples (see Value)
             n._b = b
             n._da, n._db = partials
-            n.inner = PAIR if known else UNCHECKED  # what the walk follows: _Unchecked says
+            n.inner = SLOTS if known else UNCHECKED  # what the walk follows: _Unchecked says
         return n
 
     method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
@@ -230,10 +251,10 @@ def unary_method(op: Op) -> Callable[..., Value]:
             n.inner = NO_GRAPH
         else:
             n.op = op
-            n._a = parents = (self,)
-            n._b = None
-            n._da = partials
-            n.inner = parents if known else UNCHECKED
+            n._a = self  # the parent and its partial in slots, not tuples (see Value)
+            n._b = SINGLE
+            (n._da,) = partials
+            n.inner = SLOTS if known else UNCHECKED
         return n
 
     method.__name__ = method.__qualname__ = op.name
@@ -349,15 +370,13 @@ def lift_number(x: Any) -> float | None:
     """A finite float for a real number operand, None for anything else (-> NotImplemented)."""
     if type(x) is float:
         f = x
-    elif isinstance(x, bool):
-        return None
-    elif isinstance(x, numbers.Real):
+    elif type(x) is not int and (isinstance(x, bool) or not isinstance(x, numbers.Real)):
+        return None  # (an int, 1 + x, is told apart first: the Real check is an ABC's, slow)
+    else:
         try:
             f = float(x)
         except OverflowError:
             raise OverflowError(f"the number {x!r} is too large for a float") from None
-    else:
-        return None
     # x - x is 0.0 for a finite float and nan for inf or nan: one subtraction instead of a
     # call to math.isfinite, on every constant operand.
     if f - f:

@@ -61,7 +61,7 @@ _GRAD_ENABLED = _nodes._GRAD_ENABLED
 _gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
 _EMPTY = _nodes.EMPTY
 _UNCHECKED = _nodes.UNCHECKED
-_PAIR = _nodes.PAIR
+_SLOTS, _SINGLE = _nodes.SLOTS, _nodes.SINGLE
 _Block = _nodes.Block
 _grad_of = operator.attrgetter("grad")
 _data_of = operator.attrgetter("data")
@@ -106,10 +106,12 @@ class Value:
     inner: tuple[Value, ...] | _nodes.Block
     # Where ``parents`` and ``partials`` are kept (the properties below read them). A node of
     # two parents, what every binary operator makes, keeps them in ``_a`` and ``_b`` and their
-    # local derivatives in ``_da`` and ``_db``; any other node keeps the two tuples in ``_a``
-    # and ``_da``, with ``_b`` None. Slots instead of tuples make a binary node one object for
-    # the cyclic garbage collector instead of three: in a program that builds its graph from
-    # operators (micrograd's demo), the collector's scans were two thirds of the forward pass.
+    # local derivatives in ``_da`` and ``_db``; a node of one parent keeps it in ``_a``, its
+    # partial in ``_da``, and _nodes.SINGLE in ``_b``; any other node keeps the two tuples in
+    # ``_a`` and ``_da``, with ``_b`` None. Slots instead of tuples make an operator's node one
+    # object for the cyclic garbage collector instead of three: in a program that builds its
+    # graph from operators (micrograd's demo), the collector's scans were two thirds of the
+    # forward pass.
     _a: Any
     _b: Value | None
     _da: Any
@@ -187,7 +189,9 @@ class Value:
             (['a', 'b'], ())
         """
         b = self._b
-        return self._a if b is None else (self._a, b)  # type: ignore[no-any-return]
+        if b is None:
+            return self._a  # type: ignore[no-any-return]
+        return (self._a,) if b is _SINGLE else (self._a, b)
 
     @parents.setter
     def parents(self, parents: Sequence[Value]) -> None:
@@ -204,14 +208,18 @@ class Value:
             >>> (a * b).partials, (a + b).partials
             ((3.0, 2.0), (1.0, 1.0))
         """
-        if self._b is None:
+        b = self._b
+        if b is None:
             return self._da  # type: ignore[no-any-return]
-        return (self._da, self._db)
+        return (self._da,) if b is _SINGLE else (self._da, self._db)
 
     @partials.setter
     def partials(self, partials: Sequence[Any]) -> None:
-        if self._b is None:
+        b = self._b
+        if b is None:
             self._da = tuple(partials)
+        elif b is _SINGLE:
+            (self._da,) = partials
         else:
             self._da, self._db = partials
 
@@ -406,10 +414,11 @@ class Value:
                 if b is None:  # parents and partials in tuples
                     for parent, local in zip(node._a, node._da):
                         parent.grad += local * g
-                else:  # two parents in slots (see Value)
+                else:  # one or two parents in slots (see Value)
                     a = node._a
                     a.grad += node._da * g
-                    b.grad += node._db * g
+                    if b is not _SINGLE:
+                        b.grad += node._db * g
             # One C-level sum over the gradients of the leaves the walk passed: infinite or NaN
             # when one of them is (or when the sum overflows: then the check finds nothing).
             total = sum(map(_grad_of, leaves), 0.0) + _blocks_leaves_total(order)
@@ -738,8 +747,8 @@ def _interior_order(*roots: Value) -> list[Value]:
         mark(node)
         inner = node.inner
         if inner.__class__ is not tuple:
-            if inner is _PAIR:  # two parents in slots (see Value)
-                inner = (node._a, node._b)
+            if inner is _SLOTS:  # one or two parents in slots (see Value)
+                inner = node.parents
             elif inner is _UNCHECKED:
                 inner = _inner_parents(node)[0]
             else:  # a node of a layer's block
@@ -791,11 +800,13 @@ def _backward_order(root: Value, leaves: list[Value]) -> tuple[list[Any], bool]:
             node.grad = seen
             visit(node)
             inner = node.inner
-            if inner is _PAIR:  # two parents in slots (see Value): the usual case, written out
+            if inner is _SLOTS:  # parents in slots (see Value): the usual case, written out
                 push(node)
                 push(_EMIT)
                 b = node._b
-                if b.op is None:
+                if b is _SINGLE:
+                    pass
+                elif b.op is None:
                     leaf(b)
                 elif b.grad is not seen:
                     push(b)
@@ -861,7 +872,7 @@ def _inner_parents(node: Value) -> tuple[tuple[Value, ...], bool]:
     if not finite:  # inf or nan, or a sum that overflowed: look closer
         finite = all(_nodes.is_finite(p) for p in partials)
     if finite:
-        node.inner = inner if node._b is None else _PAIR
+        node.inner = inner if node._b is None else _SLOTS
     return inner, finite
 
 
