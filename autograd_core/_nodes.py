@@ -179,9 +179,9 @@ def leaf(cls: type[Value], x: float) -> Value:
 def binary_operator(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
     """``__mul__`` (or ``__rmul__``, with ``reflected``) for a two-input row of the table."""
     forward, rule = op.forward, op.partials
-    # Whether a node can tell the backward walk its interior parents now; for a row whose
-    # derivatives may be infinite the walk must look at each node (see engine._inner_parents).
-    known = op.finite_partials
+    # What the backward walk follows: the parents in the slots, or for a row whose derivatives
+    # may be infinite, UNCHECKED: the walk looks at each node (see engine._inner_parents).
+    inner = SLOTS if op.finite_partials else UNCHECKED
 
     def method(self: Value, other: Any) -> Value:
         cls = VALUE  # the Value class (a global: cheaper than type(self), 3% of a node)
@@ -199,24 +199,20 @@ def binary_operator(op: Op, reflected: bool = False) -> Callable[[Value, Any], V
             out = forward(x, y)
             if out - out:  # inf or nan: the forward overflowed
                 raise OverflowError("the result is too large for a float")
-            partials = rule(out, x, y) if grad_enabled() else None
+            if not grad_enabled():
+                return node(cls, op, out, EMPTY, EMPTY)  # a leaf without a graph
+            partials = rule(out, x, y)
         except (ArithmeticError, ValueError) as exc:
             raise domain_error(op, (a, b), exc) from None
         n = _new(cls)  # node(), inline
         n.data = out
         n.grad = 0.0
         n.label = ""
-        if partials is None:
-            n.op = None
-            n._a = n._da = EMPTY
-            n._b = None
-            n.inner = NO_GRAPH
-        else:
-            n.op = op
-            n._a = a  # the parents and partials in slots, not tuples (see Value)
-            n._b = b
-            n._da, n._db = partials
-            n.inner = SLOTS if known else UNCHECKED  # what the walk follows: _Unchecked says
+        n.op = op
+        n.inner = inner
+        n._a = a  # the parents and partials in slots, not tuples (see Value)
+        n._b = b
+        n._da, n._db = partials
         return n
 
     method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
@@ -229,7 +225,7 @@ def unary_method(op: Op) -> Callable[..., Value]:
     if op.param_names:
         return _parametrized_method(op)
     forward, rule = op.forward, op.partials
-    known = op.finite_partials  # see binary_operator
+    inner = SLOTS if op.finite_partials else UNCHECKED  # see binary_operator
 
     def method(self: Value) -> Value:
         x = self.data
@@ -237,24 +233,20 @@ def unary_method(op: Op) -> Callable[..., Value]:
             out = forward(x)
             if out - out:  # inf or nan: the forward overflowed
                 raise OverflowError("the result is too large for a float")
-            partials = rule(out, x) if grad_enabled() else None
+            if not grad_enabled():
+                return node(VALUE, op, out, EMPTY, EMPTY)  # a leaf without a graph
+            partials = rule(out, x)
         except (ArithmeticError, ValueError) as exc:
             raise domain_error(op, (self,), exc) from None
         n = _new(VALUE)  # node(), inline
         n.data = out
         n.grad = 0.0
         n.label = ""
-        if partials is None:
-            n.op = None
-            n._a = n._da = EMPTY
-            n._b = None
-            n.inner = NO_GRAPH
-        else:
-            n.op = op
-            n._a = self  # the parent and its partial in slots, not tuples (see Value)
-            n._b = SINGLE
-            (n._da,) = partials
-            n.inner = SLOTS if known else UNCHECKED
+        n.op = op
+        n.inner = inner
+        n._a = self  # the parent and its partial in slots, not tuples (see Value)
+        n._b = SINGLE
+        (n._da,) = partials
         return n
 
     method.__name__ = method.__qualname__ = op.name
