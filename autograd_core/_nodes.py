@@ -59,9 +59,9 @@ class _Unchecked(tuple):  # type: ignore[type-arg]
     """The ``inner`` of a node whose local derivatives may be infinite or NaN (``div``,
     ``sqrt``, a registered op): the backward walk looks at them (``engine._inner_parents``).
 
-    The other values of ``inner``: the parents the walk follows, ``parents`` itself (the walk
-    skips the leaves among them as it goes), or fewer: a layer's node lists only the sample's
-    interior inputs (one tuple per sample), not its weights; ``NO_GRAPH`` for a ``no_grad``
+    The other values of ``inner``: ``SLOTS`` for a node whose parents are in its slots, the
+    tuple ``parents`` itself for any other (the walk skips the leaves among the parents as it
+    goes), a layer's :class:`Block` for the layer's nodes, ``NO_GRAPH`` for a ``no_grad``
     result.
     """
 
@@ -598,7 +598,7 @@ class Block:
         self.samples: list[tuple[Any, ...] | None] = []  # per sample: its Values, or None
         self.data: list[Sequence[float]] = []  # per sample: its data
         # for the backward walk, which treats a block like a node: not a leaf (an op), and
-        # BLOCK as its ``inner`` (engine._interior_order, engine._enter_block; not the block
+        # BLOCK as its ``inner`` (engine._backward_order, engine._enter_block; not the block
         # itself, which would be a reference cycle)
         self.op = ops.DOT
         self.inner = BLOCK

@@ -197,6 +197,7 @@ class Value:
     def parents(self, parents: Sequence[Value]) -> None:
         partials = self.partials
         self._a, self._b, self._da = tuple(parents), None, partials
+        self.inner = _UNCHECKED  # the walk looks at the new parents and their partials
 
     @property
     def partials(self) -> tuple[Any, ...]:
@@ -385,10 +386,10 @@ class Value:
                 raise _no_graph_error(self)
             self.grad += seed
             return
-        # The walk allocates two objects per node and frees them all at the end; with the cyclic
-        # collector on, those allocations set off collections that scan the whole graph (a
-        # sixth of backward's time on the moons step). Nothing here can make a reference cycle,
-        # so the collector is paused for the pass and restored after it.
+        # A layer's block allocates its columns (thousands of tuples) while the graph is alive;
+        # with the cyclic collector on, such allocations set off collections that scan the
+        # whole graph. Nothing here can make a reference cycle, so the collector is paused for
+        # the pass and restored after it.
         collecting = _gc_isenabled()
         _gc_disable()
         order: list[Any] = []

@@ -8,9 +8,11 @@ import math
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd_core as ag
-from autograd_core import Value
+from autograd_core import Value, engine
 
 # -- construction ------------------------------------------------------------------------------
 
@@ -233,6 +235,95 @@ def test_topological_order_parents_first() -> None:
     for node in order:
         for p in node.parents:
             assert pos[id(p)] < pos[id(node)]
+
+
+# -- how a node keeps its parents (Value's slots) and how backward walks them ---------------------
+
+
+def test_an_operators_node_is_one_object_for_the_garbage_collector() -> None:
+    # parents and partials in slots, not in tuples the collector would also have to track
+    a, b = Value(2.0), Value(-3.0)
+    for node, parents, partials in [
+        (a * b, (a, b), (-3.0, 2.0)),
+        (a - 1.0, None, (1.0, -1.0)),
+        (a.tanh(), (a,), (1.0 - math.tanh(2.0) ** 2,)),
+        (-b, (b,), (-1.0,)),
+        (b**2, (b,), (-6.0,)),
+    ]:
+        assert not [r for r in gc.get_referents(node) if type(r) is tuple], node.op
+        if parents is not None:
+            assert node.parents == parents
+        assert node.partials == pytest.approx(partials, rel=1e-15)
+    wide = ag.sum([a, b, a * b])  # n-ary: tuples, kept once each
+    assert wide.parents[:2] == (a, b) and wide.partials == (1.0, 1.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    "make", [lambda a, b: a.exp(), lambda a, b: a * b, lambda a, b: ag.sum([a, b, a])]
+)
+def test_partials_and_parents_can_be_set_in_every_layout(make) -> None:  # type: ignore[no-untyped-def]
+    a, b = Value(2.0), Value(5.0)
+    node = make(a, b)
+    parents = node.parents
+    node.partials = [float(i + 7) for i in range(len(parents))]
+    assert node.partials == tuple(float(i + 7) for i in range(len(parents)))
+    assert node.parents == parents
+    node.parents = [b] * len(parents)  # (what micrograd's Value(data, children) does)
+    assert node.parents == (b,) * len(parents)
+    assert node.partials == tuple(float(i + 7) for i in range(len(parents)))
+    node.grad = 0.0
+    node.backward()
+    assert b.grad == sum(range(7, 7 + len(parents))) and a.grad == 0.0
+
+
+_LEAVES = 3
+
+
+@st.composite
+def _programs(draw: st.DrawFn) -> list[tuple[str, int, int]]:
+    """Steps over a growing list of Values: one, two and many parents, a node reused."""
+    steps = []
+    for k in range(draw(st.integers(1, 25))):
+        kind = draw(st.sampled_from(sorted(_STEPS)))
+        i = draw(st.integers(0, _LEAVES + k - 1))
+        j = draw(st.integers(0, _LEAVES + k - 1))
+        steps.append((kind, i, j))
+    return steps
+
+
+_STEPS = {
+    "mul": lambda a, b: a * b,
+    "add": lambda a, b: a + b,
+    "div": lambda a, b: a / (b * b + 1.0),  # (div: the walk checks its partials)
+    "tanh": lambda a, b: a.tanh(),
+    "neg": lambda a, b: -a,
+    "sum": lambda a, b: ag.sum([a, b, a]),
+    "const": lambda a, b: 2.0 * a,
+}
+
+
+def _run(steps: list[tuple[str, int, int]]) -> tuple[list[Value], Value]:
+    leaves = [Value(0.5 + 0.25 * k, label=f"x{k}") for k in range(_LEAVES)]
+    vs = list(leaves)
+    for kind, i, j in steps:
+        vs.append(_STEPS[kind](vs[i], vs[j]))
+    return leaves, vs[-1] + vs[-2]
+
+
+@settings(max_examples=150, deadline=None)
+@given(_programs())
+def test_backwards_walk_is_the_general_walk_and_gives_its_gradients(steps) -> None:  # type: ignore[no-untyped-def]
+    leaves, root = _run(steps)
+    expected = engine._interior_order(root)
+    order, suspect = engine._backward_order(root, [])
+    assert order == expected and not suspect  # the same nodes, the same order
+    assert all(type(n.grad) is float and n.grad == 0.0 for n in order)  # reset by the walk
+    wanted = ag.grad(root, leaves, allow_unused=True)  # the general chain rule's walk
+    inner = ag.grad(root, order, allow_unused=True)
+    root.backward()
+    assert [x.grad for x in leaves] == [0.0 if g is None else g for g in wanted]  # to the bit
+    assert [n.grad for n in order] == list(inner)
+    assert all(type(n.grad) is float for n in ag.topological_order(root))
 
 
 @pytest.mark.slow

@@ -132,9 +132,8 @@ class Value(_engine.Value):
             # A node made by hand: no gradient flows through it until a closure is assigned
             # to its _backward (micrograd's default `lambda: None`).
             self.op = _hand_made_op(_op)
-            self.parents = children
+            self.parents = children  # (the backward walk then looks at them: Value.parents)
             self.partials = (0.0,) * len(children)
-            self.inner = _nodes.UNCHECKED  # the backward walk looks at the children
         elif _op:
             self._op = _op
 
