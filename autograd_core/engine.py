@@ -729,8 +729,8 @@ def _interior_order(*roots: Value) -> list[Value]:
     under the marker ``_EMIT`` before its parents are pushed, and comes off the stack again,
     to be emitted, only when everything above the marker (its parents) has been. A node
     pushed twice, by two consumers, is visited once. The nodes of a layer's block are walked
-    like any other, through their parents. This walk changes nothing; :func:`_backward_order`
-    is its faster twin for ``backward``.
+    like any other, through their parents. This walk changes no gradient;
+    :func:`_backward_order` is its faster twin for ``backward``.
     """
     order: list[Value] = []
     emit = order.append
@@ -747,13 +747,8 @@ def _interior_order(*roots: Value) -> list[Value]:
             continue
         mark(node)
         inner = node.inner
-        if inner.__class__ is not tuple:
-            if inner is _SLOTS:  # one or two parents in slots (see Value)
-                inner = node.parents
-            elif inner is _UNCHECKED:
-                inner = _inner_parents(node)[0]
-            else:  # a node of a layer's block
-                inner = node.parents
+        if inner.__class__ is not tuple:  # parents in slots, unchecked, or a layer's node
+            inner = _inner_parents(node)[0] if inner is _UNCHECKED else node.parents
         push(node)
         push(_EMIT)
         for parent in reversed(inner):
@@ -772,7 +767,7 @@ def _backward_order(root: Value, leaves: list[Value]) -> tuple[list[Any], bool]:
     A node is marked visited by writing this walk's own marker into its ``grad`` instead of
     adding it to a set: a float 0.0 of the walk's own, told apart by identity, so that marking
     a node is also resetting it. And a node with parents in slots pushes them from there.
-    (micrograd's demo: 40 ms → 20 ms for its 65,000 nodes.)
+    (micrograd's demo: about 40 ms → 22 ms for its 65,000 nodes.)
 
     Returns the order and whether a node has an infinite or NaN local derivative (such nodes
     stay unchecked, so every walk sees them), for the check of the leaves. ``leaves``
