@@ -179,6 +179,7 @@ def leaf(cls: type[Value], x: float) -> Value:
 def binary_operator(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
     """``__mul__`` (or ``__rmul__``, with ``reflected``) for a two-input row of the table."""
     forward, rule = op.forward, op.partials
+    constant = op.constant_partials  # add's (1.0, 1.0): no call to a rule per node
     # What the backward walk follows: the parents in the slots, or for a row whose derivatives
     # may be infinite, UNCHECKED: the walk looks at each node (see engine._inner_parents).
     inner = SLOTS if op.finite_partials else UNCHECKED
@@ -201,7 +202,7 @@ def binary_operator(op: Op, reflected: bool = False) -> Callable[[Value, Any], V
                 raise OverflowError("the result is too large for a float")
             if not grad_enabled():
                 return node(cls, op, out, EMPTY, EMPTY)  # a leaf without a graph
-            partials = rule(out, x, y)
+            partials = rule(out, x, y) if constant is None else constant
         except (ArithmeticError, ValueError) as exc:
             raise domain_error(op, (a, b), exc) from None
         n = _new(cls)  # node(), inline
@@ -225,6 +226,7 @@ def unary_method(op: Op) -> Callable[..., Value]:
     if op.param_names:
         return _parametrized_method(op)
     forward, rule = op.forward, op.partials
+    constant = op.constant_partials  # see binary_operator
     inner = SLOTS if op.finite_partials else UNCHECKED  # see binary_operator
 
     def method(self: Value) -> Value:
@@ -235,7 +237,7 @@ def unary_method(op: Op) -> Callable[..., Value]:
                 raise OverflowError("the result is too large for a float")
             if not grad_enabled():
                 return node(VALUE, op, out, EMPTY, EMPTY)  # a leaf without a graph
-            partials = rule(out, x)
+            partials = rule(out, x) if constant is None else constant
         except (ArithmeticError, ValueError) as exc:
             raise domain_error(op, (self,), exc) from None
         n = _new(VALUE)  # node(), inline

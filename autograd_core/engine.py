@@ -764,10 +764,15 @@ def _backward_order(root: Value, leaves: list[Value]) -> tuple[list[Any], bool]:
     """Backward's walk: :func:`_interior_order`'s order, found faster, with the gradients of
     the nodes it walks reset to 0 (backward's interior nodes hold this pass's gradient only).
 
-    A node is marked visited by writing this walk's own marker into its ``grad`` instead of
-    adding it to a set: a float 0.0 of the walk's own, told apart by identity, so that marking
-    a node is also resetting it. And a node with parents in slots pushes them from there.
-    (micrograd's demo: about 40 ms → 22 ms for its 65,000 nodes.)
+    A node's state is written into its ``grad`` instead of kept in a set: two float 0.0s of
+    the walk's own, told apart by identity, mark a node *open* (its parents are being walked)
+    and then *done* (emitted), so that marking a node is also resetting it. An open node
+    stays on the stack under its parents instead of under an ``_EMIT`` marker and is emitted
+    when it comes off again: one push and one pop fewer per node. Nothing can push an open
+    node meanwhile (that would take a node that depends on itself). A node with parents in
+    slots pushes them from there. (micrograd's demo: a set and ``_EMIT`` markers took about
+    40 ms for its 65,000 nodes, markers in ``grad`` 22 ms, and no ``_EMIT`` 4% fewer
+    instructions again.)
 
     Returns the order and whether a node has an infinite or NaN local derivative (such nodes
     stay unchecked, so every walk sees them), for the check of the leaves. ``leaves``
@@ -780,32 +785,34 @@ def _backward_order(root: Value, leaves: list[Value]) -> tuple[list[Any], bool]:
     order: list[Any] = []
     emit = order.append
     suspect = False
-    seen = float(0)  # this walk's marker: a new float object, not the constant 0.0
+    opened = float(0)  # this walk's markers: new float objects, not the constant 0.0
+    done = float(0)
     stack: list[Any] = [root]
     push, pop = stack.append, stack.pop
     leaf = leaves.append
     while stack:
         node = pop()
-        if node is _EMIT:
-            emit(pop())
+        g = node.grad
+        if g is done:  # a second consumer pushed it
             continue
-        if node.grad is seen:
+        if g is opened:  # back on top: its parents are done
+            node.grad = done
+            emit(node)
             continue
-        node.grad = seen
+        node.grad = opened
         inner = node.inner
         if inner is _SLOTS:  # parents in slots (see Value): the usual case, written out
             push(node)
-            push(_EMIT)
             b = node._b
             if b is not _SINGLE:
                 if b.op is None:
                     leaf(b)
-                elif b.grad is not seen:
+                elif b.grad is not done:
                     push(b)
             a = node._a
             if a.op is None:
                 leaf(a)
-            elif a.grad is not seen:
+            elif a.grad is not done:
                 push(a)
             continue
         if inner.__class__ is not tuple:
@@ -813,34 +820,34 @@ def _backward_order(root: Value, leaves: list[Value]) -> tuple[list[Any], bool]:
                 inner, finite = _inner_parents(node)
                 suspect = suspect or not finite
             elif inner is _nodes.BLOCK:  # a block itself (Block.feeds)
-                inner = _enter_block(node, seen)
+                inner = _enter_block(node, done)
             else:  # an output of a layer's block: the block takes its place
                 inner.pending.append(node)
+                node.grad = done  # (never emitted itself)
                 node = inner
-                if node.grad is seen:
+                if node.grad is done:
                     continue
-                node.grad = seen
-                inner = _enter_block(node, seen)
+                node.grad = opened
+                inner = _enter_block(node, done)
         push(node)
-        push(_EMIT)
         for parent in reversed(inner):
             if parent.op is None:
                 leaf(parent)
-            elif parent.grad is not seen:
+            elif parent.grad is not done:
                 push(parent)
     return order, suspect
 
 
-def _enter_block(block: _nodes.Block, seen: float) -> list[Any]:
+def _enter_block(block: _nodes.Block, done: float) -> list[Any]:
     """What backward's walk goes on to from a block: its interior inputs, and the blocks that
     made them when a whole layer's outputs feed it (``Block.feeds``): those outputs join that
-    block's ``pending`` list at once, marked ``seen``, without a visit each."""
+    block's ``pending`` list at once, marked ``done``, without a visit each."""
     ahead: list[Any] = block.inputs
     if block.feeds:
         ahead = [*ahead]
         for source, outputs in block.feeds:
             for node in outputs:
-                node.grad = seen
+                node.grad = done
             source.pending += outputs
             ahead.append(source)
     return ahead

@@ -36,6 +36,7 @@ Users extend the table with :func:`register_op`.
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -86,7 +87,9 @@ class Op:
         name: Unique name, used in error messages and as the key of the table.
         forward: ``forward(*xs, *params) -> float`` on plain floats. It raises ``ValueError``,
             ``ZeroDivisionError`` or ``OverflowError`` with a short reason outside its domain.
-        partials: ``partials(out, *xs, *params) -> tuple`` with one local derivative per input.
+        partials: ``partials(out, *xs, *params) -> tuple`` with one local derivative per input,
+            or, for an op whose local derivatives are constants (add: 1 and 1), the tuple of
+            those numbers: nodes then share it and the operators skip the call.
         arity: Number of inputs; ``None`` for n-ary ops such as ``sum``.
         symbol: Short text for graph pictures (``"×"`` for mul); defaults to ``name``.
         params: Names of the op's hyper-parameters (not differentiated), if any.
@@ -102,6 +105,7 @@ class Op:
             nothing at all, not even ``0 × inf``. ``None``: every edge multiplies.
         finite_partials: The rule never returns an infinite or NaN derivative for inputs
             where the forward is finite (mul, tanh, ...), so ``backward`` need not look.
+            Implied by finite constant partials.
 
     Example:
         >>> from autograd_core.ops import Op
@@ -128,13 +132,14 @@ class Op:
         "activation",
         "selects",
         "finite_partials",
+        "constant_partials",
     )
 
     def __init__(
         self,
         name: str,
         forward: Callable[..., float],
-        partials: Rule,
+        partials: Rule | tuple[float, ...],
         arity: int | None = 1,
         symbol: str | None = None,
         params: Sequence[str] = (),
@@ -151,6 +156,13 @@ class Op:
     ) -> None:
         self.name = name
         self.forward = forward
+        # The local derivatives when they are constants, shared by every node; else None.
+        self.constant_partials: tuple[float, ...] | None = None
+        if isinstance(partials, tuple):
+            constants = _constant_partials(name, partials, arity)
+            self.constant_partials = constants
+            partials = _constant_rule(constants)
+            finite_partials = all(map(math.isfinite, constants))
         self.partials = partials
         self.arity = arity
         self.symbol = symbol if symbol is not None else name
@@ -256,6 +268,30 @@ class _Bound(Op):
         return getattr(self.base, name)
 
 
+def _constant_rule(constants: tuple[float, ...]) -> Rule:
+    """The rule of an op with constant partials: the constants, whatever the inputs."""
+
+    def constant(out: Any, *xs: Any) -> tuple[float, ...]:
+        return constants
+
+    return constant
+
+
+def _constant_partials(
+    name: str, partials: tuple[Any, ...], arity: int | None
+) -> tuple[float, ...]:
+    """A row's constant local derivatives, checked: one real number per input."""
+    if arity is None or len(partials) != arity:
+        raise ValueError(
+            f"{name}: constant partials need one number per input ({arity} inputs), "
+            f"got {partials!r}"
+        )
+    for p in partials:
+        if isinstance(p, bool) or not isinstance(p, numbers.Real):
+            raise TypeError(f"{name}: a constant partial must be a real number, got {p!r}")
+    return tuple(map(float, partials))
+
+
 def _bind_params(
     fwd: Callable[..., float], rule: Rule, params: tuple[Any, ...]
 ) -> tuple[Callable[..., float], Rule]:
@@ -316,7 +352,7 @@ _table: dict[str, Op] = {}
 def register_op(
     name: str,
     forward: Callable[..., float],
-    partials: Rule,
+    partials: Rule | tuple[float, ...],
     arity: int | None = 1,
     symbol: str | None = None,
     params: Sequence[str] = (),
@@ -332,7 +368,8 @@ def register_op(
         name: Unique name of the op.
         forward: Float function computing the output.
         partials: ``partials(out, *inputs)`` returning ``∂out/∂input`` for every input, written
-            with ``+ - * / **`` and ``autograd_core.ops`` helpers so it also works on Values.
+            with ``+ - * / **`` and ``autograd_core.ops`` helpers so it also works on Values;
+            or a tuple of numbers when they are constants (``(1.0, -1.0)`` for ``a - b``).
         arity: Number of inputs.
         symbol: Text shown in graph pictures.
         params: Names of hyper-parameters; use ``op.bind(value)`` to fix them.
@@ -357,8 +394,11 @@ def register_op(
         raise TypeError(f"register_op: name must be a non-empty string, got {name!r}")
     if name in _table:
         raise ValueError(f"register_op: an op named {name!r} is already registered")
-    if not callable(forward) or not callable(partials):
-        raise TypeError(f"register_op({name!r}): forward and partials must be callable")
+    if not callable(forward) or not (callable(partials) or isinstance(partials, tuple)):
+        raise TypeError(
+            f"register_op({name!r}): forward must be callable and partials callable or a "
+            f"tuple of constants, got {forward!r} and {partials!r}"
+        )
     op = Op(name, forward, partials, arity, symbol, params, argnames, **row)
     _table[name] = op
     return op
@@ -566,9 +606,6 @@ def _leaky_relu_partials(out: Any, x: Any, slope: float) -> tuple[float]:
 
 
 _ONE = (1.0,)
-_ONE_ONE = (1.0, 1.0)
-_ONE_MINUS_ONE = (1.0, -1.0)
-_MINUS_ONE = (-1.0,)
 _ZERO = (0.0,)
 
 
@@ -657,18 +694,13 @@ def _cross_entropy_partials(out: Any, *operands: Any) -> tuple[Any, ...]:
 # The table. One row per op; everything else (Value's methods, ag's functions, the formula
 # language, nn's activations, the pictures, the gradient tests) is read off these rows.
 
-ADD = register_op(
-    "add", operator.add, lambda out, a, b: _ONE_ONE, arity=2, symbol="+", finite_partials=True
-)
-SUB = register_op(
-    "sub", operator.sub, lambda out, a, b: _ONE_MINUS_ONE, arity=2, symbol="−",
-    finite_partials=True,
-)  # fmt: skip
+ADD = register_op("add", operator.add, (1.0, 1.0), arity=2, symbol="+")
+SUB = register_op("sub", operator.sub, (1.0, -1.0), arity=2, symbol="−")
 MUL = register_op(
     "mul", operator.mul, lambda out, a, b: (b, a), arity=2, symbol="×", finite_partials=True
 )
 DIV = register_op("div", _div, lambda out, a, b: (1.0 / b, -out / b), arity=2, symbol="÷")
-NEG = register_op("neg", operator.neg, lambda out, x: _MINUS_ONE, symbol="−", finite_partials=True)
+NEG = register_op("neg", operator.neg, (-1.0,), symbol="−")
 POW = register_op(
     "pow", _pow, _pow_partials, arity=2, symbol="**", argnames=("base", "exponent"),
     selects=lambda x, y: (y == 0.0, False),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -161,3 +162,42 @@ def test_register_op_checks_and_lookup() -> None:
     bad = ag.ops.Op("bad_rule", lambda x: x, lambda out, x: (1.0, 2.0))
     with pytest.raises(ValueError, match=r"partials rule returned 2 value"):
         bad(Value(1.0))
+
+
+def test_an_op_with_constant_partials_is_one_tuple_in_its_row() -> None:
+    # x - 2y: constant local derivatives (1, -2), declared as numbers instead of a rule
+    op = ag.register_op("test_x_minus_2y", lambda a, b: a - 2 * b, (1, -2.0), arity=2)
+    assert op.constant_partials == (1.0, -2.0) and op.finite_partials
+    assert op.partials(0.0, 5.0, 7.0) == (1.0, -2.0)  # the generic rule interface still works
+    a, b = Value(5.0), Value(7.0)
+    y = op(a, b) * op(a, b)  # y = (a - 2b)²
+    y.backward()
+    assert y.data == 81.0
+    assert (a.grad, b.grad) == (2 * -9.0 * 1.0, 2 * -9.0 * -2.0)
+    # second derivatives: constant partials hand on no graph of their own
+    a, b = Value(5.0), Value(7.0)
+    (ga,) = ag.grad(op(a, b) * op(a, b), [a], create_graph=True)
+    (gaa,) = ag.grad(ga, [a])
+    assert gaa == 2.0
+    # the built-in rows with constant partials: operators and functions give the row's numbers
+    x, z = Value(1.0), Value(2.0)
+    for node, row in ((x + z, ag.ops.ADD), (x - z, ag.ops.SUB), (-x, ag.ops.NEG)):
+        assert node.op is row and node.partials == row.constant_partials
+    assert ag.ops.ADD.constant_partials == (1.0, 1.0) and ag.ops.NEG.constant_partials == (-1.0,)
+    assert ag.ops.SUB(x, z).partials == (1.0, -1.0)
+    assert ag.ops.MUL.constant_partials is None
+
+
+@pytest.mark.parametrize(
+    ("partials", "error", "message"),
+    [
+        ((1.0,), ValueError, r"test_bad_constants: constant partials need one number per input"),
+        ((1.0, "2"), TypeError, r"test_bad_constants: a constant partial must be a real .*'2'"),
+        ((1.0, True), TypeError, r"a constant partial must be a real number, got True"),
+        ([1.0, 2.0], TypeError, r"partials callable or a tuple of constants, got .* \[1.0, 2.0\]"),
+    ],
+)
+def test_constant_partials_are_checked(partials: Any, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        ag.register_op("test_bad_constants", lambda a, b: a + b, partials, arity=2)
+    assert "test_bad_constants" not in [o.name for o in ag.ops.all_ops()]

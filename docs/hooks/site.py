@@ -129,12 +129,16 @@ def _op_table() -> str:
         if op.activation:
             spellings.append(f'`activation="{op.name}"`')
         written = "<br>".join(spellings) or "`op(...)`"
-        rows.append(f"| `{op.name}` | {written} | {op.symbol} | {_rule_text(op.partials)} |")
+        rule = op.partials if op.constant_partials is None else op.constant_partials
+        rows.append(f"| `{op.name}` | {written} | {op.symbol} | {_rule_text(rule)} |")
     return "\n".join(rows)
 
 
-def _rule_text(rule: Callable[..., Any]) -> str:
-    """A lambda rule as its code (``lambda out, a, b: (b, a)``), a named one by its name."""
+def _rule_text(rule: Callable[..., Any] | tuple[float, ...]) -> str:
+    """A lambda rule as its code (``lambda out, a, b: (b, a)``), a named one by its name,
+    constants as the tuple of them (``(1.0, 1.0)``)."""
+    if isinstance(rule, tuple):
+        return f"`{rule!r}` (constants)"
     if rule.__name__ != "<lambda>":
         return f"`{rule.__name__}` in `{rule.__module__}`"
     code = rule.__code__
@@ -151,7 +155,7 @@ def _rule_text(rule: Callable[..., Any]) -> str:
 
 
 class _Inline(ast.NodeTransformer):
-    """Write the table's named constants (``_ONE_ONE``) as the tuples they stand for."""
+    """Write the table's named constants (``_ONE``) as the tuples they stand for."""
 
     def __init__(self, names: dict[str, Any]) -> None:
         self.names = names
