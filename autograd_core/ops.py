@@ -89,7 +89,7 @@ class Op:
             ``ZeroDivisionError`` or ``OverflowError`` with a short reason outside its domain.
         partials: ``partials(out, *xs, *params) -> tuple`` with one local derivative per input,
             or, for an op whose local derivatives are constants (add: 1 and 1), the tuple of
-            those numbers: nodes then share it and the operators skip the call.
+            those numbers: nodes then share them and the operators skip the call.
         arity: Number of inputs; ``None`` for n-ary ops such as ``sum``.
         symbol: Short text for graph pictures (``"×"`` for mul); defaults to ``name``.
         params: Names of the op's hyper-parameters (not differentiated), if any.
