@@ -61,7 +61,7 @@ _GRAD_ENABLED = _nodes._GRAD_ENABLED
 _gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
 _EMPTY = _nodes.EMPTY
 _UNCHECKED = _nodes.UNCHECKED
-_SLOTS, _SINGLE = _nodes.SLOTS, _nodes.SINGLE
+_SINGLE = _nodes.SINGLE
 _Block = _nodes.Block
 _grad_of = operator.attrgetter("grad")
 _data_of = operator.attrgetter("data")
@@ -94,24 +94,23 @@ class Value:
         (-2.0, 2.0)
     """
 
-    __slots__ = ("data", "grad", "label", "op", "inner", "_a", "_b", "_da", "_db")
+    __slots__ = ("data", "grad", "label", "op", "_a", "_b", "_da", "_db")
 
     data: float
     grad: float
     label: str
     op: Op | None
-    # The parents the backward walk follows (it skips leaves): ``parents``, a marker (see
-    # _nodes._Unchecked), or for the nodes of a layer on a batch, their _nodes.Block (the walk
-    # goes on from the block). Not part of the public API.
-    inner: tuple[Value, ...] | _nodes.Block
     # Where ``parents`` and ``partials`` are kept (the properties below read them). A node of
     # two parents, what every binary operator makes, keeps them in ``_a`` and ``_b`` and their
     # local derivatives in ``_da`` and ``_db``; a node of one parent keeps it in ``_a``, its
-    # partial in ``_da``, and _nodes.SINGLE in ``_b``; any other node keeps the two tuples in
-    # ``_a`` and ``_da``, with ``_b`` None. Slots instead of tuples make an operator's node one
-    # object for the cyclic garbage collector instead of three: in a program that builds its
-    # graph from operators (micrograd's demo), the collector's scans were two thirds of the
-    # forward pass.
+    # partial in ``_da``, and _nodes.SINGLE in ``_b`` and ``_db``; such nodes have finite local
+    # derivatives. Any other node (a leaf, a sum of many, a node with an infinite local
+    # derivative) keeps the two tuples in ``_a`` and ``_da``, with ``_b`` None and in ``_db``
+    # what the backward walk goes by: the parents once their partials are known finite, or a
+    # marker (see _nodes.UNCHECKED), or the layer's _nodes.Block for a layer's nodes. Slots
+    # instead of tuples make an operator's node one object for the cyclic garbage collector
+    # instead of three: in a program that builds its graph from operators (micrograd's demo),
+    # the collector's scans were two thirds of the forward pass. Not part of the public API.
     _a: Any
     _b: Value | None
     _da: Any
@@ -127,7 +126,7 @@ class Value:
         self.grad = 0.0
         self.label = label
         self.op = None
-        self._a = self._da = self.inner = _EMPTY
+        self._a = self._da = self._db = _EMPTY
         self._b = None
 
     def __repr__(self) -> str:
@@ -197,7 +196,7 @@ class Value:
     def parents(self, parents: Sequence[Value]) -> None:
         partials = self.partials
         self._a, self._b, self._da = tuple(parents), None, partials
-        self.inner = _UNCHECKED  # the walk looks at the new parents and their partials
+        self._db = _UNCHECKED  # the walk looks at the new parents and their partials
 
     @property
     def partials(self) -> tuple[Any, ...]:
@@ -219,6 +218,10 @@ class Value:
         b = self._b
         if b is None:
             self._da = tuple(partials)
+            if self._db.__class__ is tuple and self._db:  # parents known finite: look again
+                self._db = _UNCHECKED
+        elif not _nodes.finite_partials(partials):  # kept in tuples, for the walk (see Value)
+            self._a, self._b, self._da, self._db = self.parents, None, tuple(partials), _UNCHECKED
         elif b is _SINGLE:
             (self._da,) = partials
         else:
@@ -382,7 +385,7 @@ class Value:
             return
         seed = _nodes.as_float(gradient, "backward: gradient")
         if not self.parents:
-            if self.inner is _nodes.NO_GRAPH:
+            if self._db is _nodes.NO_GRAPH:
                 raise _no_graph_error(self)
             self.grad += seed
             return
@@ -405,7 +408,7 @@ class Value:
                     # block (gradient always 0) hands down the gradients of all its nodes.
                     if node.__class__ is _Block:
                         suspect = _block_backward(node) or suspect
-                    elif node.inner is _UNCHECKED:
+                    elif node._db is _UNCHECKED:
                         suspect = _hand_down(node, g) or suspect
                     continue
                 if g - g:  # infinite or NaN: PyTorch's rules, see _hand_down
@@ -746,8 +749,8 @@ def _interior_order(*roots: Value) -> list[Value]:
         if node in visited:
             continue
         mark(node)
-        inner = node.inner
-        if inner.__class__ is not tuple:  # parents in slots, unchecked, or a layer's node
+        inner = node._db if node._b is None else node.parents  # (parents in slots)
+        if inner.__class__ is not tuple:  # unchecked, or a layer's node
             inner = _inner_parents(node)[0] if inner is _UNCHECKED else node.parents
         push(node)
         push(_EMIT)
@@ -800,10 +803,9 @@ def _backward_order(root: Value, leaves: list[Value]) -> tuple[list[Any], bool]:
             emit(node)
             continue
         node.grad = opened
-        inner = node.inner
-        if inner is _SLOTS:  # parents in slots (see Value): the usual case, written out
+        b = node._b
+        if b is not None:  # parents in slots (see Value): the usual case, written out
             push(node)
-            b = node._b
             if b is not _SINGLE:
                 if b.op is None:
                     leaf(b)
@@ -815,6 +817,7 @@ def _backward_order(root: Value, leaves: list[Value]) -> tuple[list[Any], bool]:
             elif a.grad is not done:
                 push(a)
             continue
+        inner = node._db  # the parents in a tuple, or a marker (see _nodes.UNCHECKED)
         if inner.__class__ is not tuple:
             if inner is _UNCHECKED:
                 inner, finite = _inner_parents(node)
@@ -857,16 +860,9 @@ def _inner_parents(node: Value) -> tuple[tuple[Value, ...], bool]:
     """The parents the walk follows for an unchecked node, and whether its local derivatives
     are all finite; if they are, the node is marked checked (``inner = parents``)."""
     inner = node.parents
-    partials = node.partials
-    try:
-        total = sum(partials)
-        finite = not total - total
-    except TypeError:  # a rule that returned something else than numbers
-        finite = all(_nodes.is_finite(p) for p in partials)
-    if not finite:  # inf or nan, or a sum that overflowed: look closer
-        finite = all(_nodes.is_finite(p) for p in partials)
+    finite = _nodes.finite_partials(node.partials)
     if finite:
-        node.inner = inner if node._b is None else _SLOTS
+        node._db = inner
     return inner, finite
 
 
@@ -1002,7 +998,7 @@ def _general_backward(root: Value, gradient: Any, create_graph: bool) -> None:
     """``backward`` with hooks, anomaly mode or ``create_graph``: through :func:`_chain_rule`,
     then the results stored in ``.grad`` (interior nodes: this pass; leaves: accumulated)."""
     seed = gradient if isinstance(gradient, Value) else _nodes.as_float(gradient, "backward")
-    if not root.parents and root.inner is _nodes.NO_GRAPH:
+    if not root.parents and root._db is _nodes.NO_GRAPH:
         raise _no_graph_error(root)
     grads = _chain_rule([root], [seed], create_graph)
     for node, g in grads.items():
@@ -1016,7 +1012,7 @@ def _general_backward(root: Value, gradient: Any, create_graph: bool) -> None:
 def _chain_rule(roots: list[Value], seeds: list[Any], create_graph: bool) -> dict[Value, Any]:
     """The chain rule into a dict, node -> gradient: floats, or Values with ``create_graph``."""
     for root, seed in zip(roots, seeds):
-        if not root.parents and root.inner is _nodes.NO_GRAPH:
+        if not root.parents and root._db is _nodes.NO_GRAPH:
             raise _no_graph_error(root)
         if not create_graph and isinstance(seed, Value):
             raise TypeError("grad: a Value in grad_outputs needs create_graph=True")
