@@ -64,9 +64,9 @@ NO_GRAPH: tuple[()] = _NoGraph()
 
 
 class _Unchecked(tuple):  # type: ignore[type-arg]
-    """The ``_db`` of a node in tuples whose local derivatives may be infinite or NaN (an
-    infinite ``1 / b``, ``ag.sum``, a registered op): the backward walk looks at them
-    (``engine._inner_parents``), and looks again each pass while one is not finite."""
+    """The ``_db`` of a node in tuples whose local derivatives the backward walk has not seen
+    finite yet (``ag.sum``, ``ag.dot``, a node with an infinite one such as ``sqrt`` at 0):
+    the walk looks at them (``engine._inner_parents``), again each pass while one is not."""
 
     __slots__ = ()
 
@@ -187,7 +187,7 @@ def leaf(cls: type[Value], x: float) -> Value:
 
 # The operators and methods of the one- and two-input rows are compiled from these templates,
 # one function per row, as ``collections.namedtuple`` builds its classes: straight-line code
-# with the row's forward, partials and markers in closure cells, nothing decided per call.
+# with the row's forward, rule and numbers in closure cells, nothing decided per call.
 # Row callables with an exact inline spelling are written inline: no call, and for ``mul`` no
 # tuple of partials, per node (``a * b``: 846 ns -> about 700 ns, in a loop of 1,000 products
 # with the collector off). The row stays the definition: the same function on the same floats,

@@ -220,8 +220,15 @@ class Value:
             self._da = tuple(partials)
             if self._db.__class__ is tuple and self._db:  # parents known finite: look again
                 self._db = _UNCHECKED
-        elif not _nodes.finite_partials(partials):  # kept in tuples, for the walk (see Value)
-            self._a, self._b, self._da, self._db = self.parents, None, tuple(partials), _UNCHECKED
+            return
+        partials = tuple(partials)
+        if len(partials) != (1 if b is _SINGLE else 2):
+            raise ValueError(
+                f"partials: this node has {len(self.parents)} parent(s), "
+                f"got {len(partials)} local derivative(s)"
+            )
+        if not _nodes.finite_partials(partials):  # kept in tuples, for the walk (see Value)
+            self._a, self._b, self._da, self._db = self.parents, None, partials, _UNCHECKED
         elif b is _SINGLE:
             (self._da,) = partials
         else:
@@ -858,7 +865,7 @@ def _enter_block(block: _nodes.Block, done: float) -> list[Any]:
 
 def _inner_parents(node: Value) -> tuple[tuple[Value, ...], bool]:
     """The parents the walk follows for an unchecked node, and whether its local derivatives
-    are all finite; if they are, the node is marked checked (``inner = parents``)."""
+    are all finite; if they are, the node is marked checked (its ``_db`` is the parents)."""
     inner = node.parents
     finite = _nodes.finite_partials(node.partials)
     if finite:

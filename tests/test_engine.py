@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd_core as ag
-from autograd_core import Value, engine
+from autograd_core import Value, _nodes, engine, ops
 
 # -- construction ------------------------------------------------------------------------------
 
@@ -274,6 +274,53 @@ def test_partials_and_parents_can_be_set_in_every_layout(make) -> None:  # type:
     node.grad = 0.0
     node.backward()
     assert b.grad == sum(range(7, 7 + len(parents))) and a.grad == 0.0
+
+
+@pytest.mark.parametrize(
+    "make", [lambda a, b: a.exp(), lambda a, b: a * b, lambda a, b: ag.sum([a, b, a])]
+)
+def test_an_infinite_partial_set_later_still_gives_pytorchs_nan(make) -> None:  # type: ignore[no-untyped-def]
+    # 0 · inf is NaN in PyTorch: a node whose gradient is 0 still hands NaN down an infinite
+    # edge, so the walk must see the new partials whatever layout the node had
+    a, b = Value(2.0), Value(5.0)
+    node = make(a, b)
+    node.partials = [math.inf] + [1.0] * (len(node.parents) - 1)
+    assert node.partials[0] == math.inf and node.parents[0] is a
+    with pytest.warns(RuntimeWarning, match="infinite or NaN gradient"):
+        (node * 0.0).backward()
+    assert math.isnan(a.grad)
+
+
+def test_partials_of_the_wrong_length_are_refused_by_name() -> None:
+    a, b = Value(2.0), Value(5.0)
+    with pytest.raises(ValueError, match=r"partials: this node has 2 parent\(s\), got 3"):
+        (a * b).partials = (1.0, 2.0, 3.0)
+    with pytest.raises(ValueError, match=r"partials: this node has 1 parent\(s\), got 2"):
+        a.exp().partials = (1.0, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("make", "finite"),
+    [
+        (lambda x: x.sqrt(), True),  # 1 / (2√x): finite at 4
+        (lambda x: (x - 4.0).sqrt(), False),  # infinite at 0
+        (lambda x: x / 2.0, True),
+        (lambda x: 1.0 / (x - 4.0 + 1e-160), False),  # ∂(1/b)/∂b = -1e320: infinite
+        (lambda x: engine.apply(ops.SQRT, [x - 4.0]), False),  # through node()
+    ],
+)
+def test_nodes_with_an_infinite_partial_stay_unchecked(make, finite: bool) -> None:  # type: ignore[no-untyped-def]
+    # one or two parents kept in slots only when every partial is finite: the fast walk does
+    # not look at slots, and 0 · inf must still give NaN (PyTorch)
+    x = Value(4.0)
+    node = make(x)
+    assert _nodes.finite_partials(node.partials) is finite
+    assert (node._b is not None) is finite  # in slots, or in tuples for the walk to check
+    if not finite:
+        assert node._db is _nodes.UNCHECKED
+        with pytest.warns(RuntimeWarning):
+            (node * 0.0).backward()
+        assert math.isnan(x.grad)
 
 
 _LEAVES = 3
