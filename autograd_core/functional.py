@@ -37,7 +37,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from autograd_core import _nodes, engine, ops
+from autograd_core import engine, ops
+from autograd_core.engine import layout, operators
 from autograd_core.engine import Value, apply, as_value, enable_grad, no_grad, topological_order
 
 _repeat = itertools.repeat
@@ -68,7 +69,7 @@ def _function(op: ops.Op) -> Callable[..., Any]:
             if params or named:
                 raise TypeError(f"{op.name}() takes 1 argument")
             return apply(op, (x,))
-        return apply(op.bind(*_nodes._bind_arguments(op, params, named)), (x,))
+        return apply(op.bind(*operators._bind_arguments(op, params, named)), (x,))
 
     function.__name__ = function.__qualname__ = op.name
     function.__module__ = __name__
@@ -125,8 +126,8 @@ def sum(values: Iterable[Any]) -> Any:  # noqa: A001 - ag.sum is the library's n
         return apply(ops.SUM, items)
     total = builtins.sum(datas, 0.0)
     if total - total:  # inf or nan: the sum overflowed
-        raise _nodes.domain_error(ops.SUM, items, OverflowError("the result is too large"))
-    return _nodes.node(Value, ops.SUM, total, parents, ops._ONE * len(parents))
+        raise layout.domain_error(ops.SUM, items, OverflowError("the result is too large"))
+    return layout.node(Value, ops.SUM, total, parents, ops._ONE * len(parents))
 
 
 def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Any:
@@ -184,13 +185,13 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Any:
         if total - total:  # inf or nan: the sum overflowed
             raise OverflowError("the result is too large for a float")
     except (ArithmeticError, ValueError) as exc:
-        raise _nodes.domain_error(ops.DOT, operands, exc) from None
-    return _nodes.node(Value, ops.DOT, total, parents, ops.DOT.partials(total, *data))
+        raise layout.domain_error(ops.DOT, operands, exc) from None
+    return layout.node(Value, ops.DOT, total, parents, ops.DOT.partials(total, *data))
 
 
 def _affine(values: Sequence[Value], numbers: Sequence[Any], bias: Any) -> Value:
     """``bias + Σ values[i]·numbers[i]``, the numbers bound to an ``affine`` op."""
-    constants = tuple(_nodes.as_float(x, "dot") for x in numbers)
+    constants = tuple(layout.as_float(x, "dot") for x in numbers)
     # A few constants recur (hinge's margin − y·s has one per label): the bound op is shared.
     # Longer ones are data (a sample's features), bound afresh.
     cache = len(constants) <= 2
@@ -198,7 +199,7 @@ def _affine(values: Sequence[Value], numbers: Sequence[Any], bias: Any) -> Value
         op = ops.AFFINE.bind(constants, None, cache=cache)
         parents = (*values, bias)
     else:  # no bias, or a number: bound to the op
-        b = 0.0 if bias is None else _nodes.as_float(bias, "dot: bias")
+        b = 0.0 if bias is None else layout.as_float(bias, "dot: bias")
         op = ops.AFFINE.bind(constants, b, cache=cache)
         parents = tuple(values)
     data = [p.data for p in parents]
@@ -208,8 +209,8 @@ def _affine(values: Sequence[Value], numbers: Sequence[Any], bias: Any) -> Value
             raise OverflowError("the result is too large for a float")
     except (ArithmeticError, ValueError) as exc:  # said of dot, the function that was called
         operands = [*values, *constants] + ([] if bias is None else [bias])
-        raise _nodes.domain_error(ops.DOT, operands, exc) from None
-    return _nodes.node(Value, op, total, parents, op.partials(total, *data))
+        raise layout.domain_error(ops.DOT, operands, exc) from None
+    return layout.node(Value, op, total, parents, op.partials(total, *data))
 
 
 class GradcheckError(AssertionError):
@@ -248,7 +249,7 @@ def gradcheck(
         >>> ag.functional.gradcheck(lambda x, y: x * y.sin() + x.exp(), [0.3, -1.2])
         True
     """
-    point = [_nodes.as_float(x, "gradcheck: inputs") for x in inputs]
+    point = [layout.as_float(x, "gradcheck: inputs") for x in inputs]
     leaves = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
     out = f(*leaves)
     if not isinstance(out, Value):
@@ -476,7 +477,7 @@ def gradgradcheck(
         >>> ag.functional.gradgradcheck(lambda x, y: x * y.sin() + (x * y).tanh(), [0.3, -1.2])
         True
     """
-    point = [_nodes.as_float(x, "gradgradcheck: inputs") for x in inputs]
+    point = [layout.as_float(x, "gradgradcheck: inputs") for x in inputs]
     _check_callable(f, "gradgradcheck")
     try:
         gradcheck(f, point, eps=eps, atol=atol, rtol=rtol)

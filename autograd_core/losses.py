@@ -36,7 +36,8 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from autograd_core import _nodes, ops
+from autograd_core import ops
+from autograd_core.engine import layout
 from autograd_core._checks import choice, flag, integer, real
 from autograd_core._gc import pausing_gc
 from autograd_core.engine import Value, apply, as_value
@@ -136,7 +137,7 @@ def hinge_loss(
     # are checked above) and with the rows' arithmetic written out: affine's forward is
     # m + s·(−y) and its partials are its constants; relu passes a positive number.
     bound = {y: ops.AFFINE.bind((-y,), m) for y in set(labels)}
-    node, relu_op, one, zero = _nodes.node, ops.RELU, ops._ONE, ops._ZERO
+    node, relu_op, one, zero = layout.node, ops.RELU, ops._ONE, ops._ZERO
     terms = []
     for s, y in zip(values, labels):
         op = bound[y]

@@ -60,7 +60,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from autograd_core import _nodes, ops
+from autograd_core import ops
+from autograd_core.engine import blocks, operators
 from autograd_core import checkpoint as _checkpoint
 from autograd_core._checks import choice, integer
 from autograd_core._gc import pausing_gc
@@ -99,7 +100,7 @@ def _activation_function(op: ops.Op) -> Callable[[Value], Value]:
         method: Callable[[Value], Value] = getattr(Value, op.name)  # no call per neuron
         return method
     bound = op.bind(*op.defaults)
-    return lambda z: _nodes.apply_unary(bound, z)
+    return lambda z: operators.apply_unary(bound, z)
 
 
 _RELU = Value.relu
@@ -438,7 +439,7 @@ class Layer(Module):
         neurons = self.neurons
         act = self._act
         if is_grad_enabled():
-            out = _nodes.dense(
+            out = blocks.dense(
                 Value, [n.w for n in neurons], [n.b for n in neurons], X, act, act is _RELU
             )
             if out is not None:

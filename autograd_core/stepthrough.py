@@ -48,7 +48,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograd_core import _checks
-from autograd_core.engine import Value, _passes, topological_order
+from autograd_core.engine import Value, topological_order
+from autograd_core.engine.reference import chain_rule_step
 from autograd_core.ops import AFFINE, DOT, NEG, SUM
 from autograd_core.ops import data as _plain
 
@@ -401,10 +402,10 @@ class _Recorder:
 
         The float operations are the engine's, in its order, and so are its rules: gradients
         start at 0, the root's at the seed, and each node, in reverse topological order, adds
-        ``local * grad`` to a parent's gradient along each edge that ``engine._passes`` lets
-        through (all of them for a finite non-zero gradient; for a zero gradient only those
-        whose local derivative is infinite or NaN, as 0·inf is NaN; a selecting op such as
-        relu blocks its zero edges when the gradient is not a finite non-zero number). So every
+        to a parent's gradient what ``reference.chain_rule_step`` (the engine's definition of
+        the chain rule at one node) hands it: ``local * grad``, except on an edge that a
+        selecting op such as relu blocks. An edge whose product is 0 × a finite number is shown
+        as adding nothing, as ``backward()`` skips it (0·inf is NaN, so those pass). So every
         number is bit for bit what ``backward()`` computes.
         """
         picture = self.picture
@@ -439,7 +440,8 @@ class _Recorder:
             if not node.parents:
                 continue
             g = grads[node]
-            passes = _passes(node, g, node.partials)  # the engine's own rule for each edge
+            edges = chain_rule_step(node, g)  # the reference engine's own rule for each edge
+            passes = [c is not None and (g != 0.0 or not _finite(local)) for _, local, c in edges]
             step: Step = {"phase": "backward", "node": picture.box[node], "op": picture.oval[node]}
             step["title"] = self.backward_title(node, g, passes)
             lines: list[dict[str, Any]] = []
@@ -449,7 +451,7 @@ class _Recorder:
             # gets no lines; where PyTorch's rules pass some edges and not others, each edge
             # that gets nothing says why.
             say_why = g != 0.0 or not all(math.isfinite(_plain(p)) for p in node.partials)
-            for parent, partial, passing in zip(node.parents, node.partials, passes):
+            for (parent, partial, contribution), passing in zip(edges, passes):
                 local = _plain(partial)
                 drawn = parent in picture.box  # (not a constant written inside the oval)
                 if not passing:
@@ -457,7 +459,7 @@ class _Recorder:
                         lines.append(self.blocked_line(node, parent, local, g))
                     continue
                 before = grads[parent]
-                grads[parent] += local * g  # the engine's own arithmetic, in its order
+                grads[parent] += contribution  # the engine's own arithmetic, in its order
                 received[parent] += 1
                 passed.append(parent)
                 if drawn:
@@ -1101,3 +1103,8 @@ _SCRIPT = r"""
   show(0);
 })();
 """
+
+
+def _finite(x: Any) -> bool:
+    """Whether a local derivative (a number or a Value) is finite."""
+    return math.isfinite(_plain(x))

@@ -33,7 +33,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
-from autograd_core import _nodes, ops
+from autograd_core import ops
+from autograd_core.engine import layout, operators
 from autograd_core import engine as _engine
 from autograd_core.ops import Op
 
@@ -65,12 +66,12 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
 
     def method(self: Value, other: Any) -> Value:
         if not isinstance(other, _engine.Value):
-            other = _nodes.lift(Value, other)  # a number becomes a constant leaf
+            other = layout.lift(Value, other)  # a number becomes a constant leaf
             if other is None:
                 return NotImplemented  # type: ignore[no-any-return]
         a, b = (other, self) if reflected else (self, other)
         # a node of this module's Value, whichever side was the library's
-        return cast(Value, _nodes.apply_binary(op, a, b, Value))
+        return cast(Value, operators.apply_binary(op, a, b, Value))
 
     method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
     return method
@@ -83,7 +84,7 @@ def _unary(op: Op) -> Callable[..., Value]:
 
     def method(self: Value, *args: Any, **kwargs: Any) -> Value:
         if plain and not args and not kwargs:
-            return cast(Value, _nodes.apply_unary(op, self))  # a node of type(self)
+            return cast(Value, operators.apply_unary(op, self))  # a node of type(self)
         return _adopt(inherited(self, *args, **kwargs))
 
     method.__name__ = method.__qualname__ = op.name
@@ -219,19 +220,19 @@ class Value(_engine.Value):
     _pow_values = _binary(ops.POW)
 
     def __neg__(self) -> Value:
-        return cast(Value, _nodes.apply_unary(ops.NEG, self))
+        return cast(Value, operators.apply_unary(ops.NEG, self))
 
     def __abs__(self) -> Value:
-        return cast(Value, _nodes.apply_unary(ops.ABS, self))
+        return cast(Value, operators.apply_unary(ops.ABS, self))
 
     def __pow__(self, other: Any) -> Value:
         if isinstance(other, _engine.Value):
             return self._pow_values(other)
-        exponent = _nodes.lift_number(other)
+        exponent = layout.lift_number(other)
         if exponent is None:
             return NotImplemented
         # x ** 2 is one node with its exponent bound, micrograd's '**2'
-        return cast(Value, _nodes.apply_unary(ops.POW_CONST.bind(exponent), self))
+        return cast(Value, operators.apply_unary(ops.POW_CONST.bind(exponent), self))
 
 
 # The rows of the op table that are methods (relu, tanh, exp, log, ...), returning this class.
@@ -288,7 +289,7 @@ def _partials_of(node: _engine.Value, fn: Callable[[], None]) -> tuple[float, ..
             p.grad = 0.0
         node.grad = 1.0
         fn()
-        partials = tuple(_nodes.as_float(p.grad, "Value._backward") for p in parents)
+        partials = tuple(layout.as_float(p.grad, "Value._backward") for p in parents)
     finally:
         for p, grad in zip(parents, saved[0]):
             p.grad = grad

@@ -17,7 +17,7 @@ import random
 from collections.abc import Sequence
 from typing import Any, cast
 
-from autograd_core import _nodes
+from autograd_core.engine import blocks
 from autograd_core._checks import flag, integer
 from autograd_core.micrograd.engine import Value
 
@@ -213,5 +213,5 @@ def _forward(neurons: list[Neuron], x: Any) -> list[Value] | None:
     if any(n.nonlin is not nonlin for n in neurons):
         return None
     xs = _inputs(x, len(neurons[0].w))
-    rows = _nodes.dense(Value, [n.w for n in neurons], [n.b for n in neurons], [xs], None, nonlin)
+    rows = blocks.dense(Value, [n.w for n in neurons], [n.b for n in neurons], [xs], None, nonlin)
     return None if rows is None else cast(list[Value], rows[0])
