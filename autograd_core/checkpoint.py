@@ -474,40 +474,7 @@ def read(path: str | os.PathLike[str]) -> Checkpoint:
         autograd_core.checkpoint.CheckpointError: ...: unsupported format version 7; ...
     """
     where = os.fspath(path)
-    raw = _read_bytes(where)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CheckpointError(f"{where}: not a saved model (the file is not UTF-8 text)") from None
-    try:
-        document = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_dupes)
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(
-            f"{where}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
-            "the file is truncated or corrupted"
-        ) from None
-    except RecursionError:
-        raise CheckpointError(f"{where}: not a saved model (JSON nested too deeply)") from None
-    except ValueError as exc:  # from the two hooks, or an integer of too many digits
-        raise CheckpointError(f"{where}: {exc}") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise CheckpointError(
-            f'{where}: not a saved autograd-core model (no "format": "{FORMAT}" field)'
-        )
-    # Only the fields save() writes: a damaged key (a "checksum" with a byte flipped) must not
-    # pass for a hand-edited file without a checksum.
-    unknown = sorted(set(document) - _ENVELOPE)
-    if unknown:
-        raise CheckpointError(
-            f"{where}: unknown top-level field(s) {', '.join(map(_short, unknown[:3]))}; "
-            f"a saved model has only {', '.join(sorted(_ENVELOPE))}"
-        )
-    version = document.get("version")
-    if type(version) is not int or version != FORMAT_VERSION:
-        raise CheckpointError(
-            f"{where}: unsupported format version {_short(version)}; this version of "
-            f"autograd-core reads version {FORMAT_VERSION}"
-        )
+    document = _checked_envelope(where, _parsed_json(where, _read_bytes(where)))
     architecture = document.get("architecture")
     if not isinstance(architecture, dict):
         raise CheckpointError(f'{where}: the "architecture" field is missing or not an object')
@@ -528,23 +495,77 @@ def read(path: str | os.PathLike[str]) -> Checkpoint:
     # A changed digit in a number still parses; the checksum catches it. Files written by hand
     # may leave the field out.
     if "checksum" in document:
-        checksum = document["checksum"]
-        if not (isinstance(checksum, str) and _CHECKSUM.fullmatch(checksum)):
-            raise CheckpointError(
-                f'{where}: the "checksum" field must be "sha256:" and 64 hexadecimal digits, '
-                f"got {type(checksum).__name__} {_short(checksum)}"
-            )
-        try:
-            actual: str | None = _checksum(architecture, parameters)
-        except (TypeError, ValueError, RecursionError):  # caught by the later checks
-            actual = None
-        if actual is not None and checksum != actual:
-            raise CheckpointError(
-                f"{where}: checksum mismatch: the architecture or the parameters were changed "
-                'or corrupted after saving (remove the "checksum" field to load a file you '
-                "edited on purpose)"
-            )
+        _check_checksum(where, document["checksum"], architecture, parameters)
     return Checkpoint(architecture, parameters, metadata, count)
+
+
+def _parsed_json(where: str, raw: bytes) -> Any:
+    """The JSON value in ``raw``: UTF-8 text, no ``NaN`` or ``Infinity``, no duplicate keys."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CheckpointError(f"{where}: not a saved model (the file is not UTF-8 text)") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_dupes)
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(
+            f"{where}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
+            "the file is truncated or corrupted"
+        ) from None
+    except RecursionError:
+        raise CheckpointError(f"{where}: not a saved model (JSON nested too deeply)") from None
+    except ValueError as exc:  # from the two hooks, or an integer of too many digits
+        raise CheckpointError(f"{where}: {exc}") from None
+
+
+def _checked_envelope(where: str, document: Any) -> dict[str, Any]:
+    """``document`` if it is a saved model's top-level object: format marker, fields, version.
+
+    The values of the other fields are checked by :func:`read`.
+    """
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise CheckpointError(
+            f'{where}: not a saved autograd-core model (no "format": "{FORMAT}" field)'
+        )
+    # Only the fields save() writes: a damaged key (a "checksum" with a byte flipped) must not
+    # pass for a hand-edited file without a checksum.
+    unknown = sorted(set(document) - _ENVELOPE)
+    if unknown:
+        raise CheckpointError(
+            f"{where}: unknown top-level field(s) {', '.join(map(_short, unknown[:3]))}; "
+            f"a saved model has only {', '.join(sorted(_ENVELOPE))}"
+        )
+    version = document.get("version")
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{where}: unsupported format version {_short(version)}; this version of "
+            f"autograd-core reads version {FORMAT_VERSION}"
+        )
+    return document
+
+
+def _check_checksum(
+    where: str, checksum: Any, architecture: dict[str, Any], parameters: dict[str, Any]
+) -> None:
+    """Refuse a ``"checksum"`` that is malformed or not that of the architecture and parameters.
+
+    Fields whose checksum cannot even be computed pass here: the later checks name the fault.
+    """
+    if not (isinstance(checksum, str) and _CHECKSUM.fullmatch(checksum)):
+        raise CheckpointError(
+            f'{where}: the "checksum" field must be "sha256:" and 64 hexadecimal digits, '
+            f"got {type(checksum).__name__} {_short(checksum)}"
+        )
+    try:
+        actual: str | None = _checksum(architecture, parameters)
+    except (TypeError, ValueError, RecursionError):  # caught by the later checks
+        actual = None
+    if actual is not None and checksum != actual:
+        raise CheckpointError(
+            f"{where}: checksum mismatch: the architecture or the parameters were changed "
+            'or corrupted after saving (remove the "checksum" field to load a file you '
+            "edited on purpose)"
+        )
 
 
 def _read_bytes(where: str) -> bytes:

@@ -38,8 +38,16 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from autograd_core import engine, ops
-from autograd_core.engine import layout, operators
-from autograd_core.engine import Value, apply, as_value, enable_grad, no_grad, topological_order
+from autograd_core.engine import (
+    Value,
+    apply,
+    as_value,
+    enable_grad,
+    layout,
+    no_grad,
+    operators,
+    topological_order,
+)
 
 _repeat = itertools.repeat
 _data_of = operator.attrgetter("data")

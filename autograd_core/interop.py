@@ -146,19 +146,40 @@ def from_torch(sequential: Any) -> MLP:
             "from_torch: expected a torch.nn.Sequential of Linear layers and activations, got "
             f"{type(sequential).__name__}"
         )
+    layers = _mlp_layers(torch, sequential)
+    if not layers:
+        raise ValueError("from_torch: the Sequential is empty; it needs at least one Linear layer")
+    hidden = {name for _, name in layers[:-1]}
+    if len(hidden) > 1:
+        raise ValueError(
+            "from_torch: the hidden layers use different activations "
+            f"({', '.join(sorted(hidden))}); an MLP has one activation for all of them"
+        )
+    model = MLP(
+        layers[0][0].in_features,
+        [linear.out_features for linear, _ in layers],
+        activation=hidden.pop() if hidden else "relu",
+        output_activation=layers[-1][1],
+        seed=0,
+    )
+    state = _mlp_state(torch, [linear for linear, _ in layers])
+    model.load_state_dict(state)
+    return model
+
+
+def _mlp_layers(torch: Any, sequential: Any) -> list[tuple[Any, str]]:
+    """The ``Linear`` layers of ``sequential`` and the activation after each, checked to chain.
+
+    Each entry is ``(linear, name)``, ``name`` being the ``nn`` activation that follows the
+    layer (``"linear"`` when none does). The errors are those :func:`from_torch` documents.
+    """
     activations = _activation_types(torch)
     # Each entry: the Linear layer and the activation after it ("linear" until one is seen).
     layers: list[tuple[Any, str]] = []
     for index, module in enumerate(sequential):
         where = f"from_torch: layer {index} ({_short_repr(module)})"
         if type(module) is torch.nn.Linear:
-            if module.bias is None:
-                raise ValueError(f"{where}: a Linear layer without a bias cannot be translated")
-            if layers and module.in_features != layers[-1][0].out_features:
-                raise ValueError(
-                    f"{where}: takes {module.in_features} input(s), but the layer before it "
-                    f"has {layers[-1][0].out_features} output(s)"
-                )
+            _check_linear(where, module, layers[-1][0] if layers else None)
             layers.append((module, "linear"))
             continue
         name = activations.get(type(module))
@@ -179,23 +200,29 @@ def from_torch(sequential: Any) -> MLP:
         if previous != "linear" or sequential[index - 1] is not linear:
             raise ValueError(f"{where}: a second activation after the same Linear layer")
         layers[-1] = (linear, name)
-    if not layers:
-        raise ValueError("from_torch: the Sequential is empty; it needs at least one Linear layer")
-    hidden = {name for _, name in layers[:-1]}
-    if len(hidden) > 1:
+    return layers
+
+
+def _check_linear(where: str, linear: Any, before: Any) -> None:
+    """Refuse a ``Linear`` layer without a bias, or one whose inputs are not the outputs of
+    ``before`` (the previous ``Linear`` layer; ``None`` for the first)."""
+    if linear.bias is None:
+        raise ValueError(f"{where}: a Linear layer without a bias cannot be translated")
+    if before is not None and linear.in_features != before.out_features:
         raise ValueError(
-            "from_torch: the hidden layers use different activations "
-            f"({', '.join(sorted(hidden))}); an MLP has one activation for all of them"
+            f"{where}: takes {linear.in_features} input(s), but the layer before it "
+            f"has {before.out_features} output(s)"
         )
-    model = MLP(
-        layers[0][0].in_features,
-        [linear.out_features for linear, _ in layers],
-        activation=hidden.pop() if hidden else "relu",
-        output_activation=layers[-1][1],
-        seed=0,
-    )
+
+
+def _mlp_state(torch: Any, linears: Sequence[Any]) -> dict[str, float]:
+    """The ``state_dict`` of an ``nn.MLP`` with the weights of ``linears``, read as float64.
+
+    Raises:
+        ValueError: a weight or bias is infinite or NaN (named as the MLP's parameter).
+    """
     state: dict[str, float] = {}
-    for k, (linear, _) in enumerate(layers):
+    for k, linear in enumerate(linears):
         weights = linear.weight.detach().cpu().to(torch.float64).tolist()
         biases = linear.bias.detach().cpu().to(torch.float64).tolist()
         for i, (row, b) in enumerate(zip(weights, biases, strict=True)):
@@ -205,8 +232,7 @@ def from_torch(sequential: Any) -> MLP:
     bad = next((name for name, x in state.items() if not math.isfinite(x)), None)
     if bad is not None:
         raise ValueError(f"from_torch: parameter {bad} is {state[bad]!r}; weights must be finite")
-    model.load_state_dict(state)
-    return model
+    return state
 
 
 def graph_to_torch(

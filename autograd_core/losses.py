@@ -37,10 +37,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from autograd_core import ops
-from autograd_core.engine import layout
 from autograd_core._checks import choice, flag, integer, real
 from autograd_core._gc import pausing_gc
-from autograd_core.engine import Value, apply, as_value
+from autograd_core.engine import Value, apply, as_value, layout
 from autograd_core.functional import dot
 from autograd_core.functional import sum as total
 

@@ -60,13 +60,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from autograd_core import ops
-from autograd_core.engine import blocks, operators
 from autograd_core import checkpoint as _checkpoint
+from autograd_core import ops
 from autograd_core._checks import choice, integer
 from autograd_core._gc import pausing_gc
 from autograd_core.checkpoint import FORMAT, FORMAT_VERSION, CheckpointError
-from autograd_core.engine import Value, is_grad_enabled
+from autograd_core.engine import Value, blocks, is_grad_enabled, operators
 from autograd_core.functional import dot
 
 __all__ = [

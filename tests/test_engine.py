@@ -8,11 +8,9 @@ import math
 import threading
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import autograd_core as ag
-from autograd_core import Value, engine, ops
+from autograd_core import Value
 
 # -- construction ------------------------------------------------------------------------------
 

@@ -185,6 +185,12 @@ def test_a_mlp_step_graph_keeps_the_invariant() -> None:
 # -- layering ------------------------------------------------------------------------------------
 
 
+def _is_module(name: str) -> bool:
+    """Whether ``autograd_core.x.y`` names a module of the package (not a name in one)."""
+    parts = name.split(".")[1:]
+    return PACKAGE.joinpath(*parts).with_suffix(".py").is_file()
+
+
 def _imports(path: pathlib.Path) -> set[str]:
     """The package modules that ``path`` imports when it loads (not inside functions)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -196,7 +202,10 @@ def _imports(path: pathlib.Path) -> set[str]:
             if node.module == "autograd_core":
                 found.update(f"autograd_core.{alias.name}" for alias in node.names)
             elif node.module.startswith("autograd_core."):
-                found.add(node.module)
+                # `from autograd_core.engine import layout` imports the submodule layout
+                for alias in node.names:
+                    sub = f"{node.module}.{alias.name}"
+                    found.add(sub if _is_module(sub) else node.module)
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("autograd_core."))
     return found

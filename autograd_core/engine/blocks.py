@@ -79,8 +79,6 @@ def _raw(name: str) -> Any:
     return layout.VALUE.__dict__[name]
 
 
-
-
 def layer_classes(cls: type[Value]) -> tuple[type[Value], type[Value], type[Value]]:
     """The classes of a layer's ``dot``, relu and ``affine`` nodes for Values of class ``cls``.
 
@@ -595,5 +593,3 @@ def enter_block(block: Block, done: float) -> list[Any]:
             source.pending += outputs
             ahead.append(source)
     return ahead
-
-

@@ -148,7 +148,9 @@ def _as_value(x: Any) -> Value:
 
 
 def _as_values(xs: Any, where: str) -> list[Value]:
-    items = [xs] if isinstance(xs, layout.VALUE) else list(xs) if isinstance(xs, (list, tuple)) else None
+    items = [xs] if isinstance(xs, layout.VALUE) else None
+    if isinstance(xs, (list, tuple)):
+        items = list(xs)
     if not items or not all(isinstance(x, layout.VALUE) for x in items):
         raise TypeError(f"{where}: expected a Value or a non-empty list of Values, got {xs!r}")
     return items

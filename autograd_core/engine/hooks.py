@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RemovableHandle", "detect_anomaly", "hooks", "anomaly", "describe_node"]
 
+
 class RemovableHandle:
     """What ``Value.register_hook`` returns: ``remove()`` takes the hook off.
 
@@ -201,8 +202,8 @@ class _Anomaly:
         arg = names[i] if len(names) == len(node.parents) else f"input {i}"
         raise FloatingPointError(
             f"detect_anomaly: backward of {describe_node(node)}{self.where(node)} produced "
-            f"{layout.data(contribution)!r} for ∂/∂{arg}: local derivative {layout.data(local)!r} × "
-            f"gradient {layout.data(g)!r}"
+            f"{layout.data(contribution)!r} for ∂/∂{arg}: local derivative "
+            f"{layout.data(local)!r} × gradient {layout.data(g)!r}"
         )
 
 
@@ -243,5 +244,3 @@ class detect_anomaly:  # noqa: N801 - named like PyTorch's context manager
         anomaly.depth -= 1
         if not anomaly.depth:
             layout.set_node_allocator(_object_new)
-
-

@@ -108,7 +108,7 @@ def node(cls: type[Value], op: Op, out: float, parents: tuple[Any, ...], partial
         >>> from autograd_core import ops
         >>> from autograd_core.engine import layout
         >>> a, b = ag.Value(2.0), ag.Value(5.0)
-        >>> n = _nodes.node(ag.Value, ops.MUL, 10.0, (a, b), (5.0, 2.0))
+        >>> n = layout.node(ag.Value, ops.MUL, 10.0, (a, b), (5.0, 2.0))
         >>> n.op.name, n.data, n.partials
         ('mul', 10.0, (5.0, 2.0))
     """
@@ -334,19 +334,6 @@ def _checked_partial(op: Op, p: Any) -> float:
         return math.copysign(math.inf, p)
 
 
-def as_value(x: Any, where: str = "as_value") -> Value:
-    """``x`` itself if it is a Value, else a new constant leaf holding ``float(x)``.
-
-    Example:
-        >>> import autograd_core as ag
-        >>> ag.engine.as_value(2)
-        Value(data=2.0, grad=0.0)
-    """
-    if isinstance(x, layout.VALUE):
-        return x
-    return layout.leaf(layout.VALUE, layout.as_float(x, where))
-
-
 def checked_partials(op: Op, partials: Any, inputs: int) -> tuple[float, ...]:
     """A partials rule's result checked: a tuple of one real number per input, as floats.
 
@@ -426,7 +413,6 @@ def plain_class(cls: type[Value]) -> type[Value]:
 
 # a layer's node class -> its plain class (filled by blocks.layer_classes)
 _LAYER_BASE: dict[type, type] = {}
-
 
 
 def no_graph_error(node: Value) -> RuntimeError:

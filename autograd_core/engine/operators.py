@@ -22,8 +22,6 @@ The tests hold every node to ``node.data == op.forward(...)`` and to ``reference
 
 from __future__ import annotations
 
-import math
-import numbers
 import operator
 from collections.abc import Callable, Sequence
 from itertools import repeat
@@ -72,7 +70,7 @@ def add(self: Value, other: Any) -> Value:
     if type(other) is not cls:
         other = lift(cls, other)
         if other is None:
-            return NotImplemented
+            return NotImplemented  # type: ignore[no-any-return]
     out = self.data + other.data
     if out - out:  # inf or nan: the sum overflowed
         raise domain_error(_ADD, (self, other), OverflowError(_TOO_LARGE))
@@ -96,7 +94,7 @@ def mul(self: Value, other: Any) -> Value:
     if type(other) is not cls:
         other = lift(cls, other)
         if other is None:
-            return NotImplemented
+            return NotImplemented  # type: ignore[no-any-return]
     x = self.data
     y = other.data
     out = x * y
@@ -136,7 +134,7 @@ def binary_operator(op: Op, reflected: bool = False) -> Callable[[Value, Any], V
         if type(other) is not cls:
             other = lift(cls, other)
             if other is None:
-                return NotImplemented
+                return NotImplemented  # type: ignore[no-any-return]
         a, b = (other, self) if reflected else (self, other)
         x = a.data
         y = b.data
@@ -328,9 +326,11 @@ def apply(op: Op, args: Sequence[Any]) -> Any:
         partials = op.partials(out, *xs) if grad_enabled() else EMPTY
     except (ArithmeticError, ValueError) as exc:
         raise domain_error(op, values, exc) from None
-    if partials.__class__ is not tuple or not all(map(_is, map(type, partials), repeat(float))):
-        partials = checked_partials(op, partials, len(values))
-    elif len(partials) != len(values) and grad_enabled():
+    if (
+        partials.__class__ is not tuple
+        or not all(map(_is, map(type, partials), repeat(float)))
+        or (len(partials) != len(values) and grad_enabled())
+    ):
         partials = checked_partials(op, partials, len(values))
     return node(layout.VALUE, op, out, values, partials)
 

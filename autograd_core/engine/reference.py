@@ -28,6 +28,7 @@ through :func:`gradients`. It is slower; it is the one to read and to check the 
 
 from __future__ import annotations
 
+import contextlib
 import operator
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -145,11 +146,11 @@ def chain_rule_step(
     parents = node.parents
     partials = node.partials
     if create_graph:
-        try:
-            partials = node.op.partials(node, *parents)  # the same rule, fed Values
-        except (ArithmeticError, ValueError):
-            pass  # a derivative too large for a node: its number, without a graph (see _times)
-    selected = [False] * len(parents)
+        # the same rule, fed Values; a derivative too large for a node keeps its number,
+        # without a graph (see _times)
+        with contextlib.suppress(ArithmeticError, ValueError):
+            partials = node.op.partials(node, *parents)
+    selected: Sequence[bool] = [False] * len(parents)
     if node.op.base.selects is not None:  # relu, x ** 0: an edge passes nothing at all
         selected = node.op.base.selects(*(p.data for p in parents), *node.op.params)
     product = _times if create_graph else operator.mul  # 0 × inf is NaN

@@ -357,5 +357,4 @@ def _compared(other: Any, symbol: str) -> float:
     return number
 
 
-
 layout.VALUE = Value

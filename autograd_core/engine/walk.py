@@ -112,8 +112,9 @@ def _chain_rule(order: list[Any]) -> bool:
 
 
 def backward_order(root: Value, leaves: list[Value]) -> tuple[list[Any], bool]:
-    """Backward's walk: the interior nodes of ``reference.topological_order``, found faster, with the gradients of
-    the nodes it walks reset to 0 (backward's interior nodes hold this pass's gradient only).
+    """Backward's walk: the interior nodes of ``reference.topological_order``, in its order,
+    found faster, with the gradients of the nodes it walks reset to 0 (backward's interior
+    nodes hold this pass's gradient only).
 
     A node's state is written into its ``grad`` instead of kept in a set: two float 0.0s of
     the walk's own, told apart by identity, mark a node *open* (its parents are being walked)
@@ -133,7 +134,6 @@ def backward_order(root: Value, leaves: list[Value]) -> tuple[list[Any], bool]:
     output of the layer that the walk reaches is added to its block's ``pending`` list, and
     the block takes its place in the order, once, after the layer's inputs.
     """
-    order: list[Any] = []
     order: list[Any] = []
     emit = order.append
     suspect = False
@@ -258,4 +258,3 @@ def _first_non_finite(order: list[Value]) -> str:
 
 
 # -- the general chain rule: gradients of any order, hooks, anomaly mode ---------------------
-

@@ -33,9 +33,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
+from autograd_core import engine as _engine
 from autograd_core import ops
 from autograd_core.engine import layout, operators
-from autograd_core import engine as _engine
 from autograd_core.ops import Op
 
 __all__ = ["Value", "op_text"]
@@ -208,11 +208,11 @@ class Value(_engine.Value):
 
     # -- operators: nodes of this class, from the library's op table ------------------------
 
-    __add__ = _binary(ops.ADD)
+    __add__ = _binary(ops.ADD)  # type: ignore[assignment]
     __radd__ = _binary(ops.ADD, reflected=True)
     __sub__ = _binary(ops.SUB)
     __rsub__ = _binary(ops.SUB, reflected=True)
-    __mul__ = _binary(ops.MUL)
+    __mul__ = _binary(ops.MUL)  # type: ignore[assignment]
     __rmul__ = _binary(ops.MUL, reflected=True)
     __truediv__ = _binary(ops.DIV)
     __rtruediv__ = _binary(ops.DIV, reflected=True)

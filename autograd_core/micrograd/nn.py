@@ -17,8 +17,8 @@ import random
 from collections.abc import Sequence
 from typing import Any, cast
 
-from autograd_core.engine import blocks
 from autograd_core._checks import flag, integer
+from autograd_core.engine import blocks
 from autograd_core.micrograd.engine import Value
 
 __all__ = ["Module", "Neuron", "Layer", "MLP"]
