@@ -8,12 +8,12 @@ SITE_CHECK := .cache/site-check
 # mkdocs-material prints a banner about its successor on every build; the builds here are quiet
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: demo test quick lint typecheck pytest docs docs-check bench install clean
+.PHONY: demo test quick lint typecheck pytest pytest-reference docs docs-check bench install clean
 
 demo: $(STAMP)
 	$(BIN)/autograd-core demo
 
-test: $(STAMP) lint typecheck docs-check pytest
+test: $(STAMP) lint typecheck docs-check pytest pytest-reference
 
 lint: $(STAMP)
 	$(BIN)/ruff check autograd_core tests benchmarks
@@ -26,6 +26,14 @@ typecheck: $(STAMP)
 # the browser test opens the site that docs-check has just built
 pytest: $(STAMP) docs-check
 	DOCS_SITE_DIR=$(SITE_CHECK) $(BIN)/pytest -n 2 tests autograd_core --nbmake --nbmake-timeout=300 notebooks
+
+# the gradient tests again, with the whole library on the reference engine
+# (autograd_core/engine/reference.py), as CPython's decimal tests run on both implementations
+REFERENCE_TESTS := tests/test_reference.py tests/test_gradients.py tests/test_higher_order.py \
+	tests/test_edges_torch.py tests/test_functional.py tests/test_losses.py \
+	tests/test_torch_crosscheck.py tests/test_nn.py tests/test_training.py tests/test_seeds.py
+pytest-reference: $(STAMP)
+	AUTOGRAD_CORE_ENGINE=reference $(BIN)/pytest -n 2 -m "not slow" $(REFERENCE_TESTS)
 
 # the suite without the tests marked slow, for a quick check while editing
 quick: $(STAMP)

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from autograd_core.engine import layout, reference
+from autograd_core.engine import layout, reference, walk
 from autograd_core.engine.hooks import anomaly, hooks, run_hooks
 
 if TYPE_CHECKING:
@@ -95,9 +95,8 @@ def backward(root: Value, gradient: Any, create_graph: bool) -> None:
         raise layout.no_graph_error(root)
     (seed,) = _seeds(gradient, [root], create_graph, where="backward")
     reference.backward(root, seed, create_graph, _visitor())
-    if not create_graph:
-        leaves = [n for n in reference.topological_order(root) if n.op is None]
-        _warn_non_finite({n: n.grad for n in leaves}, "backward", stacklevel=4)
+    if not create_graph:  # a leaf that is not finite: say where it arose (as the fast walk)
+        walk.check_leaves([n for n in reference.topological_order(root) if n.op is not None])
 
 
 def _seeds(given: Any, outs: list[Value], create_graph: bool, where: str = "grad") -> list[Any]:
