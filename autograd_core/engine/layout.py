@@ -203,16 +203,6 @@ def leaf(cls: type[Value], x: float) -> Value:
     return n
 
 
-# The operators and methods of the one- and two-input rows are compiled from these templates,
-# one function per row, as ``collections.namedtuple`` builds its classes: straight-line code
-# with the row's forward, rule and numbers in closure cells, nothing decided per call.
-# Row callables with an exact inline spelling are written inline: no call, and for ``mul`` no
-# tuple of partials, per node (``a * b``: 846 ns -> about 700 ns, in a loop of 1,000 products
-# with the collector off; a step of micrograd's demo on plain operators, 627M -> 598M
-# instructions under callgrind). The row stays the definition: the same function on the same
-# floats, and every node is held to ``node.data == op.forward(...)`` and to the gradient
-
-
 def lift(cls: type[Value], x: Any) -> Value | None:
     """An operand as a Value: itself, a new constant leaf for a real number, else None."""
     if type(x) is float and not x - x:  # the common case: a finite float constant
