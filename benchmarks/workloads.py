@@ -200,6 +200,20 @@ def moons_library(lib: str, repeats: int, n: int) -> dict[str, Any]:
     return {"times": times, "extra": {"final_loss": float(losses[-1])}}
 
 
+def moons_reference(lib: str, repeats: int, n: int) -> dict[str, Any]:
+    """The hand loop of ``moons_library`` on the reference engine (``ag.engine.use``).
+
+    Every backward pass goes through ``reference.gradients`` and the layers are built node by
+    node (no layer blocks): the readable engine the fast one is checked against.
+    """
+    if lib != "ag":
+        raise SystemExit("moons_reference measures autograd_core's reference engine")
+    import autograd_core as ag
+
+    ag.engine.use("reference")  # this process only: each workload runs in a fresh one
+    return moons_library("ag", repeats, n)
+
+
 def moons_fit(lib: str, repeats: int, n: int) -> dict[str, Any]:
     """The same demo through ``training.fit``: one epoch is one full-batch step."""
     if lib != "ag":
@@ -483,6 +497,7 @@ def load_model(lib: str, repeats: int, n: int) -> dict[str, Any]:
 WORKLOADS: dict[str, Callable[[str, int, int], dict[str, Any]]] = {
     "moons_engine": moons_engine,
     "moons_library": moons_library,
+    "moons_reference": moons_reference,
     "moons_fit": moons_fit,
     "moons_floor": moons_floor,
     "digits_epoch": digits_epoch,

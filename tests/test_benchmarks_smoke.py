@@ -26,6 +26,7 @@ def test_benchmark_harness_smoke_run() -> None:
     rows = (
         "moons step, hand loop",
         "moons step through `training.fit`",
+        "moons step, hand loop on the reference engine",
         "moons step, engine path",
         "digits epoch, hand loop",
         "digits epoch through `training.fit`",
@@ -37,8 +38,9 @@ def test_benchmark_harness_smoke_run() -> None:
     )
     for row in rows:
         assert row in proc.stdout, row
-    # the training steps are reported against the floor (which each run checks does the same work)
-    assert proc.stdout.count("× the floor**") == 4
+    # the training steps (three moons rows, two digits rows) are reported against the floor,
+    # which each run checks does the same work
+    assert proc.stdout.count("× the floor**") == 5
 
 
 def test_a_ratio_pairs_the_runs_of_each_round() -> None:

@@ -321,7 +321,6 @@ def dense(
     """
     if not grad_enabled() or ENGINE.reference:  # (the reference engine: node by node)
         return None
-    mul = operator.mul
     n_in = len(weights[0]) if weights else 0
     if any(len(ws) != n_in for ws in weights):
         return None
@@ -332,74 +331,152 @@ def dense(
         neurons.append((tuple(ws), b, tuple([w.data for w in ws])))
     block = Block(neurons, relu)
     block.neurons = (weights, biases)
-    # per neuron, what its nodes keep (layer_classes), made for the kinds of samples there are:
-    # for a dot node (*w,), (b,) and (*w data, 1.0); for an affine node its parents (*w, b)
-    dot_rows: list[tuple[Any, tuple[float, ...], float]] = []
-    affine_rows: list[tuple[Any, tuple[float, ...], float]] = []
-    dot_class, relu_class, affine_class = layer_classes(cls)
+    classes = layer_classes(cls)
+    dot_class, relu_class, affine_class = classes
+    # per neuron, what its nodes keep (layer_classes), made for the kinds of samples there are
+    # (filled by _add_sample): for a dot node (*w,), (b,) and (*w data, 1.0); for an affine
+    # node its parents (*w, b)
+    block.kept = {dot_class: [], affine_class: []}
     # weights computed from other Values (tied, scaled) are interior: the walk goes on there
     tied = list(filter(_op_of, chain(chain.from_iterable(weights), biases)))
     inputs = block.inputs
     inputs += tied
-    samples, data, leaf_inputs = block.samples, block.data, block.leaf_inputs
-    relu_op = ops.RELU
-    one, zero = ops._ONE, ops._ZERO
     separate = activation is not None and not relu  # the block's outputs are the dot nodes
     made: list[Value] = []
+    if relu:  # the relu nodes only: each one's dot node is made when read (Block.dot_node)
+        outputs = _relu_outputs(block, cls, classes, batch, n_in)
+    else:
+        outputs = _dot_outputs(block, cls, classes, batch, n_in, activation, made)
+    if outputs is None:
+        return None
+    block.ids = list(map(id, made if separate else chain.from_iterable(outputs)))
+    if inputs and not tied:
+        below = set(map(_walk_of, inputs))
+        if len(below) == 1:
+            (source,) = below
+            if type(source) is Block:  # all of them outputs of the layer below
+                block.feeds = [(source, inputs)]
+                block.inputs = []
+    return outputs
+
+
+def _add_sample(
+    block: Block,
+    cls: type[Value],
+    classes: tuple[type[Value], type[Value], type[Value]],
+    x: Sequence[Any],
+    n_in: int,
+) -> tuple[type[Value], list[Any], tuple[float, ...]] | None:
+    """One sample of :func:`dense`'s batch, recorded in ``block``: the class of its nodes,
+    the neurons' rows for that class (``(kept, weight data, bias data)`` each) and its data.
+
+    ``None`` when the sample has the wrong length or is neither all floats nor all Values of
+    ``cls`` (the caller then takes the plain path). A sample of Values adds its interior
+    Values to ``block.inputs`` and its leaves to ``block.leaf_inputs``.
+    """
+    xs = x if type(x) is list or type(x) is tuple else list(x)
+    if len(xs) != n_in:
+        return None
+    dot_class, _, affine_class = classes
+    # what the sample holds, read in C: floats (data), Values (nodes), or a mix (plain path)
+    kinds = set(map(type, xs))
+    if kinds == _FLOAT_ONLY:  # data: bound to the op (checked: floats, finite sums)
+        xd = tuple(xs)  # (a copy: the caller may reuse its list)
+        node_class = affine_class
+        rows = block.kept[affine_class]
+        if not rows:
+            rows += [((*ws, b), wd, b.data) for ws, b, wd in block.rows]
+        block.samples.append(None)
+    elif all(issubclass(k, cls) for k in kinds):  # parents (*w, *x, b), partials (*x, *w, 1)
+        xs = tuple(xs)
+        xd = tuple(map(_data_of, xs))
+        node_class = dot_class
+        rows = block.kept[dot_class]
+        if not rows:
+            rows += [((ws, (b,), (*wd, 1.0)), wd, b.data) for ws, b, wd in block.rows]
+        interior = list(filter(_op_of, xs))  # (an op is truthy)
+        block.inputs += interior
+        if len(interior) < n_in:
+            block.leaf_inputs += [v for v in xs if v.op is None]
+        block.samples.append(xs)
+        block.valued = True
+    else:
+        return None
+    block.data.append(xd)
+    return node_class, rows, xd
+
+
+def _relu_outputs(
+    block: Block,
+    cls: type[Value],
+    classes: tuple[type[Value], type[Value], type[Value]],
+    batch: Sequence[Sequence[Any]],
+    n_in: int,
+) -> list[list[Value]] | None:
+    """The relu nodes of a relu layer (:func:`dense`), per sample one per neuron, without the
+    ``dot`` nodes under them: each one's dot node is made when read (:meth:`Block.dot_node`).
+    ``None`` when a sample is not one :func:`_add_sample` takes, or a neuron's sum is not
+    finite."""
+    mul = _mul
+    relu_class = classes[1]
+    relu_op = ops.RELU
+    one, zero = ops._ONE, ops._ZERO
+    outputs: list[list[Value]] = []
+    for x in batch:
+        sample = _add_sample(block, cls, classes, x, n_in)
+        if sample is None:
+            return None
+        node_class, rows, xd = sample
+        block.kinds.append(node_class)
+        out: list[Value] = []
+        append = out.append
+        for _, wd, bias in rows:
+            total = sum(map(mul, wd, xd), bias)
+            if total - total:  # inf or nan: let the plain path say which neuron overflowed
+                return None
+            r = _new(relu_class)  # node(), inline
+            r.grad = 0.0
+            r.label = ""
+            r.op = relu_op
+            r._dot = None  # type: ignore[attr-defined]  # parents (z,): layer_classes
+            r._b = None
+            r._db = block
+            if total > 0.0:
+                r.data = total
+                r.partials = one
+            else:
+                r.data = 0.0
+                r.partials = zero
+            append(r)
+        outputs.append(out)
+    return outputs
+
+
+def _dot_outputs(
+    block: Block,
+    cls: type[Value],
+    classes: tuple[type[Value], type[Value], type[Value]],
+    batch: Sequence[Sequence[Any]],
+    n_in: int,
+    activation: Callable[[Value], Value] | None,
+    made: list[Value],
+) -> list[list[Value]] | None:
+    """The ``dot`` (or ``affine``) nodes of a layer without relu (:func:`dense`), per sample
+    one per neuron; with an ``activation``, each one goes to ``made`` (the block's outputs)
+    and its activation is returned in its place. ``None`` when a sample is not one
+    :func:`_add_sample` takes, or a neuron's sum is not finite."""
+    mul = _mul
+    separate = activation is not None  # the block's outputs are the dot nodes
     keep = made.append
     outputs: list[list[Value]] = []
     for x in batch:
-        xs = x if type(x) is list or type(x) is tuple else list(x)
-        if len(xs) != n_in:
+        sample = _add_sample(block, cls, classes, x, n_in)
+        if sample is None:
             return None
-        # what the sample holds, read in C: floats (data), Values (nodes), or a mix (plain path)
-        kinds = set(map(type, xs))
-        if kinds == _FLOAT_ONLY:  # data: bound to the op (checked: floats, finite sums)
-            xd = tuple(xs)  # (a copy: the caller may reuse its list)
-            if not affine_rows:
-                affine_rows += [((*ws, b), wd, b.data) for ws, b, wd in neurons]
-            node_class, rows = affine_class, affine_rows
-            samples.append(None)
-        elif all(issubclass(k, cls) for k in kinds):  # parents (*w, *x, b), partials (*x, *w, 1)
-            xs = tuple(xs)
-            xd = tuple(map(_data_of, xs))
-            if not dot_rows:
-                dot_rows += [((ws, (b,), (*wd, 1.0)), wd, b.data) for ws, b, wd in neurons]
-            node_class, rows = dot_class, dot_rows
-            interior = list(filter(_op_of, xs))  # (an op is truthy)
-            inputs += interior
-            if len(interior) < n_in:
-                leaf_inputs += [v for v in xs if v.op is None]
-            samples.append(xs)
-            block.valued = True
-        else:
-            return None
-        data.append(xd)
+        node_class, rows, xd = sample
+        op, shared = _sample_op(block.samples[-1], xd)
         out: list[Value] = []
         append = out.append
-        if relu:  # the relu nodes only: each one's dot node is made when read (Block.dot_node)
-            block.kinds.append(node_class)
-            for _, wd, bias in rows:
-                total = sum(map(mul, wd, xd), bias)
-                if total - total:  # inf or nan: let the plain path say which neuron overflowed
-                    return None
-                r = _new(relu_class)  # node(), inline
-                r.grad = 0.0
-                r.label = ""
-                r.op = relu_op
-                r._dot = None  # type: ignore[attr-defined]  # parents (z,): layer_classes
-                r._b = None
-                r._db = block
-                if total > 0.0:
-                    r.data = total
-                    r.partials = one
-                else:
-                    r.data = 0.0
-                    r.partials = zero
-                append(r)
-            outputs.append(out)
-            continue
-        op, shared = _sample_op(samples[-1], xd)
         for kept, wd, bias in rows:
             total = sum(map(mul, wd, xd), bias)
             if total - total:  # inf or nan: let the plain path say which neuron overflowed
@@ -421,15 +498,6 @@ def dense(
             else:
                 append(z)
         outputs.append(out)
-    block.ids = list(map(id, made if separate else chain.from_iterable(outputs)))
-    block.kept = {dot_class: dot_rows, affine_class: affine_rows}
-    if inputs and not tied:
-        below = set(map(_walk_of, inputs))
-        if len(below) == 1:
-            (source,) = below
-            if type(source) is Block:  # all of them outputs of the layer below
-                block.feeds = [(source, inputs)]
-                block.inputs = []
     return outputs
 
 
@@ -448,22 +516,10 @@ def block_backward(block: Block) -> bool:
     if block.relu:
         if len(set(map(_op_of, pending))) > 1:  # a dot node used by more than its relu
             return _block_by_node(block)
-        # the relu steps: the dot node gets the relu's gradient where the relu passed, else 0
-        # (relu selects: a 0 edge passes nothing, even an infinite gradient)
-        passed = map(_is, map(_partials_of, pending), _repeat(ops._ONE))
-        # (0.0, g)[passed], in C: g where the relu passed, else 0.0
-        grads = list(map(_getitem, zip(_repeat(0.0), map(_grad_of, pending)), passed))
-        if block.positions is not None:  # dot nodes were made (Block.dot_node): they get theirs
-            for z, g in zip(map(_dot_of, pending), grads):
-                if z is not None:  # (one not made yet takes its gradient when it is made)
-                    z.grad = g
+        grads = _relu_step(block, pending)
     else:
         grads = list(map(_grad_of, pending))
-    ids = list(map(id, pending))
-    if ids == block.ids:  # the walk reached every output, in order (the next layer's inputs)
-        flat = grads
-    else:  # some outputs, or in another order: G from their ids (0 for those not reached)
-        flat = list(map(dict(zip(ids, grads)).get, block.ids, _repeat(0.0)))
+    flat = _flat_grads(block, pending, grads)
     total = sum(flat)
     if total - total and not all(map(math.isfinite, flat)):
         return _block_by_node(block, relu_done=True)
@@ -480,24 +536,66 @@ def block_backward(block: Block) -> bool:
     if len(rows) == 1:  # one sample: its neurons one by one (a sum over one term gains nothing)
         _one_sample_backward(block, rows[0], data[0], samples[0])
         return False
+    _weights_backward(block, rows, data)
+    if block.valued:  # the samples of Values (not of numbers) get gradients
+        _inputs_backward(block, rows, samples)
+    return False  # (the weights and biases are checked once per pass: _blocks_leaves_total)
+
+
+def _relu_step(block: Block, pending: list[Any]) -> list[float]:
+    """The relu steps of a relu block's reached outputs (``pending``), all at once: the
+    gradient of each one's ``dot`` node, also given to those :meth:`Block.dot_node` made."""
+    # the relu steps: the dot node gets the relu's gradient where the relu passed, else 0
+    # (relu selects: a 0 edge passes nothing, even an infinite gradient)
+    passed = map(_is, map(_partials_of, pending), _repeat(ops._ONE))
+    # (0.0, g)[passed], in C: g where the relu passed, else 0.0
+    grads = list(map(_getitem, zip(_repeat(0.0), map(_grad_of, pending)), passed))
+    if block.positions is not None:  # dot nodes were made (Block.dot_node): they get theirs
+        for z, g in zip(map(_dot_of, pending), grads):
+            if z is not None:  # (one not made yet takes its gradient when it is made)
+                z.grad = g
+    return grads
+
+
+def _flat_grads(block: Block, pending: list[Any], grads: list[float]) -> list[float]:
+    """The gradients ``grads`` of the reached outputs ``pending`` laid out as ``block.ids``
+    (sample by sample, neuron by neuron), 0 for an output the walk did not reach."""
+    ids = list(map(id, pending))
+    if ids == block.ids:  # the walk reached every output, in order (the next layer's inputs)
+        return grads
+    # some outputs, or in another order: G from their ids (0 for those not reached)
+    return list(map(dict(zip(ids, grads)).get, block.ids, _repeat(0.0)))
+
+
+def _weights_backward(
+    block: Block, rows: list[list[float]], data: Sequence[Sequence[float]]
+) -> None:
+    """Each weight's ``Σₛ G[s][n]·x[s][k]`` and each bias's ``Σₛ G[s][n]``, added to their
+    ``.grad`` (``rows``: ``G`` of the active samples, ``data``: their inputs' data)."""
     columns = list(zip(*data))  # per input, over the samples
     for (ws, b, _), gn in zip(block.rows, zip(*rows)):
         for w, xc in zip(ws, columns):
             w.grad = sum(map(_mul, gn, xc), w.grad)
         b.grad = sum(gn, b.grad)
-    if block.valued:  # the samples of Values (not of numbers) get gradients
-        w_columns = list(zip(*[wd for _, _, wd in block.rows]))  # per input, over the neurons
-        for gs, xs in zip(rows, samples):
-            if xs is None:
-                continue
-            if n == 1:  # one neuron (an output layer): one product per input, no sum
-                g = gs[0]
-                for x, (w,) in zip(xs, w_columns):
-                    x.grad += w * g
-            else:
-                for x, wc in zip(xs, w_columns):
-                    x.grad = sum(map(_mul, gs, wc), x.grad)
-    return False  # (the weights and biases are checked once per pass: _blocks_leaves_total)
+
+
+def _inputs_backward(
+    block: Block, rows: list[list[float]], samples: Sequence[tuple[Any, ...] | None]
+) -> None:
+    """Each input Value's ``Σₙ G[s][n]·w[n][k]``, added to its ``.grad``, for the samples of
+    Values among the active ``samples`` (``rows``: their ``G``)."""
+    n = block.n_out
+    w_columns = list(zip(*[wd for _, _, wd in block.rows]))  # per input, over the neurons
+    for gs, xs in zip(rows, samples):
+        if xs is None:
+            continue
+        if n == 1:  # one neuron (an output layer): one product per input, no sum
+            g = gs[0]
+            for x, (w,) in zip(xs, w_columns):
+                x.grad += w * g
+        else:
+            for x, wc in zip(xs, w_columns):
+                x.grad = sum(map(_mul, gs, wc), x.grad)
 
 
 def blocks_leaves_total(order: list[Any]) -> float:

@@ -94,8 +94,11 @@ def backward(root: Value, gradient: Any, create_graph: bool) -> None:
     if not root.parents and root._db is layout.NO_GRAPH:
         raise layout.no_graph_error(root)
     (seed,) = _seeds(gradient, [root], create_graph, where="backward")
-    reference.backward(root, seed, create_graph, _visitor())
-    if not create_graph:  # a leaf that is not finite: say where it arose (as the fast walk)
+    grads = reference.backward(root, seed, create_graph, _visitor())
+    if create_graph:
+        return
+    total = sum([n.grad for n in grads if n.op is None], 0.0)
+    if total - total:  # a leaf that is not finite: say where it arose (as the fast walk)
         walk.check_leaves([n for n in reference.topological_order(root) if n.op is not None])
 
 

@@ -182,6 +182,7 @@ def gradients(
     grads: dict[Value, Any] = {}
     for root, seed in zip(roots, seeds):
         grads[root] = _plus(grads[root], seed) if root in grads else seed
+    plus = _plus if create_graph else operator.add  # (floats: IEEE, never raises)
     with enable_grad() if create_graph else no_grad():
         for node in reversed(order):
             g = grads.get(node, 0.0)  # every node is reached, if only with 0 (hooks see it)
@@ -194,30 +195,33 @@ def gradients(
                 if contribution is None:
                     continue
                 total = grads.get(parent)
-                grads[parent] = contribution if total is None else _plus(total, contribution)
+                grads[parent] = contribution if total is None else plus(total, contribution)
     return grads
 
 
 def backward(
     root: Value, gradient: Any = 1.0, create_graph: bool = False, visit: Visit | None = None
-) -> None:
+) -> dict[Value, Any]:
     """``root.backward()``: interior nodes hold this pass's gradient, leaves add it to theirs.
+    Returns this pass's gradients (:func:`gradients`).
 
     Example:
         >>> import autograd_core as ag
         >>> from autograd_core.engine import reference
         >>> x = ag.Value(3.0)
-        >>> reference.backward(x * x); reference.backward(x * x)
+        >>> _ = reference.backward(x * x); _ = reference.backward(x * x)
         >>> x.grad  # leaves accumulate: 2 × 6
         12.0
     """
-    for node, g in gradients([root], [gradient], create_graph, visit).items():
+    grads = gradients([root], [gradient], create_graph, visit)
+    for node, g in grads.items():
         if node.op is not None:
             node.grad = g
         elif type(node.grad) is float and node.grad == 0.0:
             node.grad = g  # (not 0.0 + g: with create_graph, no node for adding nothing)
         else:
             node.grad = node.grad + g
+    return grads
 
 
 # With create_graph a gradient is a Value, and a Value holds a finite number. A product or a
