@@ -332,7 +332,7 @@ def dense(
     block = Block(neurons, relu)
     block.neurons = (weights, biases)
     classes = layer_classes(cls)
-    dot_class, relu_class, affine_class = classes
+    dot_class, _, affine_class = classes
     # per neuron, what its nodes keep (layer_classes), made for the kinds of samples there are
     # (filled by _add_sample): for a dot node (*w,), (b,) and (*w data, 1.0); for an affine
     # node its parents (*w, b)
