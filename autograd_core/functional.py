@@ -43,6 +43,7 @@ from autograd_core.engine import (
     apply,
     as_value,
     enable_grad,
+    ieee,
     layout,
     no_grad,
     operators,
@@ -132,8 +133,10 @@ def sum(values: Iterable[Any]) -> Any:  # noqa: A001 - ag.sum is the library's n
         datas = [v.data for v in parents]
     else:
         return apply(ops.SUM, items)
-    total = builtins.sum(datas, 0.0)
-    if total - total:  # inf or nan: the sum overflowed
+    total = builtins.sum(datas, -0.0)  # (from the identity of IEEE addition: ops._sum_forward)
+    if total - total:  # inf or nan: the sum overflowed (or a term is inf or NaN: ieee.py)
+        if ieee.wanted(parents):
+            return ieee.node(ops.SUM, parents)
         raise layout.domain_error(ops.SUM, items, OverflowError("the result is too large"))
     return layout.node(Value, ops.SUM, total, parents, ops._ONE * len(parents))
 
@@ -193,6 +196,8 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Any:
         if total - total:  # inf or nan: the sum overflowed
             raise OverflowError("the result is too large for a float")
     except (ArithmeticError, ValueError) as exc:
+        if ieee.wanted(parents):
+            return ieee.node(ops.DOT, parents)
         raise layout.domain_error(ops.DOT, operands, exc) from None
     return layout.node(Value, ops.DOT, total, parents, ops.DOT.partials(total, *data))
 
@@ -207,7 +212,7 @@ def _affine(values: Sequence[Value], numbers: Sequence[Any], bias: Any) -> Value
         op = ops.AFFINE.bind(constants, None, cache=cache)
         parents = (*values, bias)
     else:  # no bias, or a number: bound to the op
-        b = 0.0 if bias is None else layout.as_float(bias, "dot: bias")
+        b = -0.0 if bias is None else layout.as_float(bias, "dot: bias")  # (−0.0: ag.sum)
         op = ops.AFFINE.bind(constants, b, cache=cache)
         parents = tuple(values)
     data = [p.data for p in parents]
@@ -216,6 +221,8 @@ def _affine(values: Sequence[Value], numbers: Sequence[Any], bias: Any) -> Value
         if total - total:  # inf or nan: the sum overflowed
             raise OverflowError("the result is too large for a float")
     except (ArithmeticError, ValueError) as exc:  # said of dot, the function that was called
+        if ieee.wanted(parents):
+            return ieee.node(op, parents)
         operands = [*values, *constants] + ([] if bias is None else [bias])
         raise layout.domain_error(ops.DOT, operands, exc) from None
     return layout.node(Value, op, total, parents, op.partials(total, *data))

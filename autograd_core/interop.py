@@ -352,7 +352,7 @@ def _sum(torch: Any, *terms: Tensor) -> Tensor:
 def _dot(torch: Any, *operands: Tensor) -> Tensor:
     # operands = w1..wn, x1..xn[, bias]: bias + w1·x1 + w2·x2 + ..., in the engine's order.
     n = len(operands) // 2
-    total = operands[2 * n] if len(operands) % 2 else torch.zeros((), dtype=torch.float64)
+    total = operands[2 * n] if len(operands) % 2 else torch.tensor(-0.0, dtype=torch.float64)
     for w, x in zip(operands[:n], operands[n : 2 * n]):
         total = total + w * x
     return total

@@ -10,9 +10,9 @@ node's parents, the numbers ``∂out/∂input``. ``Value.backward`` then only ha
 (the chain rule); it never calls back into the table.
 
 Rules are written with ``+ - * / **`` and the dispatching helpers at the bottom of this module
-(``data``, ``cos``, ``sin``, ``log``), so the same rule works when it is fed floats (the usual
-forward pass) and when it is fed ``Value`` objects (a gradient that is itself a graph, for
-higher-order derivatives).
+(``data``, ``cos``, ``sin``, ``log``, ``exp``, ``sqrt``), so the same rule works when it is fed
+floats (the usual forward pass) and when it is fed ``Value`` objects (a gradient that is itself
+a graph, for higher-order derivatives).
 
 Some operations carry a hyper-parameter that is not an input: the exponent of ``x ** 3`` or the
 slope of ``leaky_relu``. Such an op lists ``params``; ``op.bind(3.0)`` returns the op with its
@@ -460,6 +460,7 @@ cos = _dispatch("cos", math.cos)
 sin = _dispatch("sin", math.sin)
 log = _dispatch("log", math.log)
 exp = _dispatch("exp", math.exp)
+sqrt = _dispatch("sqrt", math.sqrt)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -482,6 +483,12 @@ def _pow(x: float, y: float) -> float:
         return math.pow(x, y)
     except OverflowError:
         raise OverflowError("the result is too large for a float") from None
+
+
+def _pow_const(x: float, c: float) -> float:
+    if c == 0.5 and x == 0.0:
+        return x  # PyTorch computes x ** 0.5 as sqrt(x), which keeps the sign of a zero
+    return _pow(x, c)
 
 
 def _exp(x: float) -> float:
@@ -537,17 +544,22 @@ def _power(x: Any, y: Any) -> Any:
         return -_INF if data(x) < 0.0 and odd else _INF
 
 
+def _pole(x: float, e: float) -> float:
+    """IEEE ``pow(±0, e)`` for e < 0: inf, or −inf at −0.0 when e is an odd integer."""
+    odd = e == math.floor(e) and e % 2 == 1
+    return math.copysign(_INF, x) if odd else _INF
+
+
 def _pow_base_partial(x: Any, y: Any) -> Any:
     """∂(x**y)/∂x = y·x**(y−1), with PyTorch's values at the edges."""
     xd, yd = data(x), data(y)
     if yd == 0.0:
         return 0.0  # x**0 is constant: ∂/∂x = 0 even at x = 0
-    if xd == 0.0 and yd < 1.0:
-        # the slope of x**0.5 at 0, as in PyTorch: inf, the sign of IEEE pow(x, y − 1), which
-        # is −inf only at −0.0 for an odd y − 1 (y − 1 rounds to −1 for a tiny y)
-        e = yd - 1.0
-        odd = e == math.floor(e) and e % 2 == 1
-        return -_INF if odd and math.copysign(1.0, xd) < 0.0 else _INF
+    if xd == 0.0 and yd < 1.0 and isinstance(x, float):
+        # the slope of x**0.5 at 0, as in PyTorch: y·pow(x, y − 1), with IEEE's pole
+        # (y − 1 rounds to −1 for a tiny y, so −inf at −0.0). (Fed Values, the formula below
+        # makes the same number as a node: see engine/ieee.py.)
+        return yd * _pole(xd, yd - 1.0)
     return y * _power(x, y - 1.0)
 
 
@@ -561,8 +573,9 @@ def _pow_partials(out: Any, x: Any, y: Any) -> tuple[Any, Any]:
         # A negative base has a value only for an integer exponent, and no derivative with
         # respect to it (x**y is not real nearby). Recorded as NaN, PyTorch's answer: it is
         # harmless unless a gradient flows to the exponent (backward then warns, and
-        # detect_anomaly names this node).
-        dy = math.nan
+        # detect_anomaly names this node). Fed Values (a gradient graph), out·log(x) is a
+        # NaN node, so that the next order is NaN too, as in PyTorch.
+        dy = math.nan if isinstance(x, float) else out * log(x)
     return (_pow_base_partial(x, y), dy)
 
 
@@ -570,17 +583,21 @@ def _pow_const_partials(out: Any, x: Any, c: float) -> tuple[Any]:
     # The exponent is a plain float here, so the edge cases need only x's data.
     if c == 0.0:
         return (0.0,)
-    if c < 1.0 and data(x) == 0.0:
-        # c·0**(c−1) is infinite; PyTorch computes x**0.5 with a reciprocal square root, whose
-        # infinity at −0.0 is negative
-        return (math.copysign(_INF, data(x)) if c == 0.5 else _INF,)
+    if c < 1.0 and data(x) == 0.0 and isinstance(x, float):
+        # c·pow(x, c − 1) with IEEE's pole. PyTorch computes x**0.5's slope as 0.5·rsqrt(x),
+        # whose infinity at −0.0 is negative (engine/ieee.py gives x**−0.5 the same value, so
+        # that fed Values, the formula below agrees)
+        return (math.copysign(_INF, data(x)) if c == 0.5 else c * _pole(data(x), c - 1.0),)
     return (c * _power(x, c - 1.0),)
 
 
 def _sqrt_partials(out: Any, x: Any) -> tuple[Any]:
     # 1 / (2·sqrt(x)); infinite at 0 like PyTorch (−inf at −0.0, as its 1/(2·out)), instead
-    # of a ZeroDivisionError.
-    return (0.5 / out if data(out) != 0.0 else math.copysign(_INF, data(out)),)
+    # of a ZeroDivisionError. Fed Values (a gradient graph, where 0.5 / out may be infinite:
+    # see engine/ieee.py), the formula itself, so that the next order sees its slope.
+    if data(out) != 0.0 or not isinstance(out, float):
+        return (0.5 / out,)
+    return (math.copysign(_INF, data(out)),)
 
 
 def _tanh_slope(out: Any, x: Any) -> Any:
@@ -610,7 +627,9 @@ _ZERO = (0.0,)
 
 
 def _sum_forward(*xs: float) -> float:
-    return sum(xs, 0.0)
+    # Added from −0.0, the identity of IEEE addition (0.0 is not: 0.0 + −0.0 is 0.0), so the
+    # total is a + b + c bit for bit, the sign of a zero too, as PyTorch's chain of additions.
+    return sum(xs, -0.0) if xs else 0.0
 
 
 def _sum_partials(out: Any, *xs: Any) -> tuple[float, ...]:
@@ -623,7 +642,7 @@ def _dot_forward(*operands: float) -> float:
     # `sum((wi * xi for wi, xi in zip(w, x)), b)`. (The two halves may be swapped: a product
     # of two floats does not depend on their order.)
     n = len(operands) // 2
-    bias = operands[2 * n] if len(operands) % 2 else 0.0
+    bias = operands[2 * n] if len(operands) % 2 else -0.0  # (−0.0: see _sum_forward)
     return sum(map(operator.mul, operands[:n], operands[n : 2 * n]), bias)
 
 
@@ -706,7 +725,7 @@ POW = register_op(
     selects=lambda x, y: (y == 0.0, False),
 )  # fmt: skip
 POW_CONST = register_op(
-    "pow_const", _pow, _pow_const_partials, symbol="**", params=("exponent",),
+    "pow_const", _pow_const, _pow_const_partials, symbol="**", params=("exponent",),
     argnames=("base",), selects=lambda x, c: (c == 0.0,),
 )  # fmt: skip
 ABS = register_op(

@@ -307,6 +307,73 @@ def test_rules_returning_a_number_name_the_op() -> None:
         bad(Value(1.0))
 
 
+# second and third derivatives where a first derivative is infinite or NaN: PyTorch keeps the
+# graph of an infinite gradient, so the next order is not the 0 of a constant
+HIGHER_ORDER_EDGES: list[tuple[str, Callable[[Any], Any], float]] = [
+    ("sqrt at 0", lambda x: x.sqrt(), 0.0),
+    ("sqrt at -0", lambda x: x.sqrt(), -0.0),
+    ("x ** 0.5 at 0", lambda x: x**0.5, 0.0),
+    ("x ** 0.5 at -0", lambda x: x**0.5, -0.0),
+    ("x ** 1.5 at 0", lambda x: x**1.5, 0.0),
+    ("x ** x at -4", lambda x: x**x, -4.0),
+    ("1 / x at 1e-200", lambda x: 1.0 / x, 1e-200),
+    ("log at 1e-200", lambda x: x.log(), 1e-200),
+    ("sqrt(x * 0) + x at 0", lambda x: (x * 0.0).sqrt() + x, 0.0),
+    ("x * sqrt at 0", lambda x: x * x.sqrt(), 0.0),
+    ("exp(1 / x) at 0.002", lambda x: (1.0 / x).exp(), 0.002),
+]
+
+
+def torch_derivatives(torch: Any, fn: Callable[[Any], Any], at: float, orders: int) -> list[float]:
+    t = torch.tensor(at, dtype=torch.float64, requires_grad=True)
+    y, found = fn(t), []
+    for _ in range(orders):
+        (y,) = torch.autograd.grad(y, t, create_graph=True)
+        found.append(y.item())
+    return found
+
+
+@pytest.mark.parametrize(
+    ("name", "fn", "at"), HIGHER_ORDER_EDGES, ids=[c[0] for c in HIGHER_ORDER_EDGES]
+)
+def test_higher_orders_at_the_edges_are_pytorchs(
+    name: str, fn: Callable[[Any], Any], at: float
+) -> None:
+    torch = pytest.importorskip("torch")
+    expected = torch_derivatives(torch, fn, at, orders=3)
+    x = Value(at, label="x")
+    y, ours = fn(x), []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for _ in range(3):
+            (y,) = ag.grad(y, x, create_graph=True)
+            ours.append(y)
+    assert all(isinstance(g, Value) for g in ours)  # each a graph to differentiate again
+    assert [g.data for g in ours] == pytest.approx(expected, rel=1e-12, nan_ok=True), name
+
+
+def test_the_issues_second_orders_without_pytorch() -> None:
+    # closed forms: d²√x/dx² = −x^(−3/2)/4 → −inf at 0+; d²(1/x)/dx² = 2/x³ → inf at 1e-200
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert ag.functional.hessian(ag.sqrt)(0.0) == [[-math.inf]]
+        assert ag.functional.grad(ag.functional.grad(lambda x: 1 / x))(1e-200) == math.inf
+        # x**x = exp(x log x) has no real derivative in x at a negative x: NaN, as in torch
+        assert math.isnan(ag.functional.grad(ag.functional.grad(lambda x: x**x))(-4.0))
+
+
+def test_a_non_finite_gradient_carries_on_but_a_new_overflow_still_raises() -> None:
+    x = Value(0.0, label="x")
+    (g,) = ag.grad(x.sqrt(), x, create_graph=True)  # inf, as a Value
+    assert g.data == math.inf
+    assert (g * 2.0).data == math.inf  # inf carries on, as a float's would
+    assert math.isnan((g - g).data)
+    with pytest.raises(OverflowError, match=r"mul: .*too large"):
+        Value(1e300) * 1e300  # made from finite numbers: still refused, naming the op
+    with pytest.raises(ZeroDivisionError, match="div"):
+        Value(1.0) / 0.0
+
+
 @pytest.mark.parametrize("create_graph", [False, True])
 def test_torch_agrees_on_the_edge_cases_on_each_route(create_graph: bool) -> None:
     torch = pytest.importorskip("torch")

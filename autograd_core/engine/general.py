@@ -62,7 +62,7 @@ def grad(
     seeds = _seeds(grad_outputs, outs, create_graph)
     grads = reference.gradients(outs, seeds, create_graph, _visitor())
     if not create_graph:
-        _warn_non_finite(grads, "grad", stacklevel=3)
+        _warn_non_finite(grads, ins, "grad", stacklevel=3)
     result: list[Any] = []
     for i, x in enumerate(ins):
         if x in grads:  # (every node the outputs depend on is there, if only with 0)
@@ -158,9 +158,14 @@ def _as_values(xs: Any, where: str) -> list[Value]:
     return items
 
 
-def _warn_non_finite(grads: dict[Value, Any], where: str, stacklevel: int) -> None:
-    """A RuntimeWarning naming the first leaf whose gradient is infinite or NaN."""
-    for node, g in grads.items():
+def _warn_non_finite(
+    grads: dict[Value, Any], inputs: list[Value], where: str, stacklevel: int
+) -> None:
+    """A RuntimeWarning naming the first leaf among the inputs whose gradient is infinite or
+    NaN (the constants of a graph are not asked about: the gradient of a gradient graph's
+    constants may be infinite where the inputs' is not)."""
+    for node in inputs:
+        g = grads.get(node, 0.0)
         if node.op is None and not layout.is_finite(g):
             name = f"{node.label!r}" if node.label else f"of value {node.data!r}"
             warnings.warn(

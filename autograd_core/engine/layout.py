@@ -35,7 +35,7 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from autograd_core.engine.mode import grad_enabled
+from autograd_core.engine.mode import grad_enabled, non_finite_allowed
 from autograd_core.ops import Op
 
 if TYPE_CHECKING:
@@ -233,7 +233,7 @@ def lift_number(x: Any) -> float | None:
             raise OverflowError(f"the number {x!r} is too large for a float") from None
     # x - x is 0.0 for a finite float and nan for inf or nan: one subtraction instead of a
     # call to math.isfinite, on every constant operand.
-    if f - f:
+    if f - f and not non_finite_allowed():  # (a gradient graph may hold inf: see ieee.py)
         raise ValueError(f"operands must be finite real numbers, got {f!r}")
     return f
 

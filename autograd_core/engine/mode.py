@@ -8,17 +8,29 @@ so it is per thread and per asyncio task, as in PyTorch. Every node constructor 
 (``engine/reference.py``) does everything: ``ag.engine.use("reference")``, or the environment
 variable ``AUTOGRAD_CORE_ENGINE=reference`` before the import. The two are tested to give the
 same gradients; the reference is slower and meant to be read and to check the others against.
+
+*Non-finite mode* (:func:`allowing_non_finite`) is on only while a gradient graph is built
+(``create_graph``): operations then make nodes that hold inf or NaN (``engine/ieee.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad_enabled"]
+__all__ = [
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "grad_enabled",
+    "allowing_non_finite",
+    "non_finite_allowed",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -117,6 +129,32 @@ def is_grad_enabled() -> bool:
         True
     """
     return grad_enabled()
+
+
+NON_FINITE_ALLOWED: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "autograd_core_non_finite_allowed", default=False
+)
+non_finite_allowed = NON_FINITE_ALLOWED.get
+
+
+@contextlib.contextmanager
+def allowing_non_finite() -> Iterator[None]:
+    """Within the block, an operation whose result is not finite makes a node holding the IEEE
+    result instead of raising: how a gradient graph is built (see ``engine/ieee.py``).
+
+    Example:
+        >>> import autograd_core as ag
+        >>> from autograd_core.engine.mode import allowing_non_finite
+        >>> with allowing_non_finite():
+        ...     y = 1.0 / ag.Value(0.0)
+        >>> y.data, y.partials
+        (inf, (inf, -inf))
+    """
+    token = NON_FINITE_ALLOWED.set(True)
+    try:
+        yield
+    finally:
+        NON_FINITE_ALLOWED.reset(token)
 
 
 class _Engine:

@@ -28,7 +28,7 @@ from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from autograd_core import ops
-from autograd_core.engine import layout
+from autograd_core.engine import ieee, layout
 from autograd_core.engine.layout import (
     EMPTY,
     SINGLE,
@@ -73,7 +73,7 @@ def add(self: Value, other: Any) -> Value:
             return NotImplemented  # type: ignore[no-any-return]
     out = self.data + other.data
     if out - out:  # inf or nan: the sum overflowed
-        raise domain_error(_ADD, (self, other), OverflowError(_TOO_LARGE))
+        return failed(_ADD, (self, other), OverflowError(_TOO_LARGE))
     if not grad_enabled():
         return node(cls, _ADD, out, EMPTY, EMPTY)  # a leaf without a graph
     n = _new(cls)  # layout.node(), inline: two parents in slots
@@ -99,7 +99,7 @@ def mul(self: Value, other: Any) -> Value:
     y = other.data
     out = x * y
     if out - out:  # inf or nan: the product overflowed
-        raise domain_error(_MUL, (self, other), OverflowError(_TOO_LARGE))
+        return failed(_MUL, (self, other), OverflowError(_TOO_LARGE))
     if not grad_enabled():
         return node(cls, _MUL, out, EMPTY, EMPTY)
     n = _new(cls)
@@ -112,6 +112,15 @@ def mul(self: Value, other: Any) -> Value:
     n._da = y  # ∂(a·b)/∂a = b
     n._db = x  # ∂(a·b)/∂b = a
     return n
+
+
+def failed(op: Op, operands: Sequence[Value], exc: BaseException) -> Value:
+    """An operation whose value or derivative is not a finite number: an error naming the op
+    and its operands, or, while a gradient graph is built or when an operand is already inf
+    or NaN, the IEEE node (see ieee.py)."""
+    if ieee.wanted(operands):
+        return ieee.node(op, operands)
+    raise domain_error(op, operands, exc) from None
 
 
 def binary_operator(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
@@ -146,7 +155,7 @@ def binary_operator(op: Op, reflected: bool = False) -> Callable[[Value, Any], V
                 return node(cls, op, out, EMPTY, EMPTY)
             da, db = constants or rule(out, x, y)
         except (ArithmeticError, ValueError) as exc:
-            raise domain_error(op, (a, b), exc) from None
+            return failed(op, (a, b), exc)
         if checked:
             return node(cls, op, out, (a, b), (da, db))
         n = _new(cls)
@@ -192,7 +201,7 @@ def unary_method(op: Op) -> Callable[..., Value]:
                 return node(cls, op, out, EMPTY, EMPTY)
             (da,) = constants or rule(out, x)
         except (ArithmeticError, ValueError) as exc:
-            raise domain_error(op, (self,), exc) from None
+            return failed(op, (self,), exc)
         if checked:
             return node(cls, op, out, (self,), (da,))
         n = _new(cls)
@@ -255,7 +264,7 @@ def apply_unary(op: Op, a: Value) -> Value:
             raise OverflowError("the result is too large for a float")
         partials = op.partials(out, x) if grad_enabled() else None
     except (ArithmeticError, ValueError) as exc:
-        raise domain_error(op, (a,), exc) from None
+        return failed(op, (a,), exc)
     return node(type(a), op, out, (a,), partials)
 
 
@@ -279,7 +288,7 @@ def apply_binary(op: Op, a: Value, b: Value, cls: type[Value]) -> Value:
             raise OverflowError("the result is too large for a float")
         partials = op.partials(out, x, y) if grad_enabled() else None
     except (ArithmeticError, ValueError) as exc:
-        raise domain_error(op, (a, b), exc) from None
+        return failed(op, (a, b), exc)
     return node(cls, op, out, (a, b), partials)
 
 
@@ -325,7 +334,7 @@ def apply(op: Op, args: Sequence[Any]) -> Any:
         out = checked_output(op, op.forward(*xs))
         partials = op.partials(out, *xs) if grad_enabled() else EMPTY
     except (ArithmeticError, ValueError) as exc:
-        raise domain_error(op, values, exc) from None
+        return failed(op, values, exc)
     if (
         partials.__class__ is not tuple
         or not all(map(_is, map(type, partials), repeat(float)))

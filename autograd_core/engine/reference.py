@@ -29,12 +29,17 @@ through :func:`gradients`. It is slower; it is the one to read and to check the 
 from __future__ import annotations
 
 import contextlib
-import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from autograd_core.engine import layout
-from autograd_core.engine.mode import enable_grad, grad_enabled, no_grad
+from autograd_core.engine import ieee, layout
+from autograd_core.engine.mode import (
+    allowing_non_finite,
+    enable_grad,
+    grad_enabled,
+    no_grad,
+    non_finite_allowed,
+)
 from autograd_core.ops import Op
 
 if TYPE_CHECKING:
@@ -71,6 +76,8 @@ def apply(op: Op, args: Sequence[Any]) -> Any:
         out = layout.checked_output(op, op.forward(*xs))
         partials = op.partials(out, *xs) if grad_enabled() else ()
     except (ArithmeticError, ValueError) as exc:
+        if ieee.wanted(parents):  # e.g. building a gradient graph (see ieee.py)
+            return ieee.node(op, parents)
         raise layout.domain_error(op, parents, exc) from None
     partials = layout.checked_partials(op, partials, len(parents)) if grad_enabled() else ()
     return layout.node(layout.VALUE, op, out, parents, partials)
@@ -79,6 +86,8 @@ def apply(op: Op, args: Sequence[Any]) -> Any:
 def _as_value(x: Any, where: str) -> Value:
     if isinstance(x, layout.VALUE):
         return x
+    if type(x) is float and non_finite_allowed():  # a gradient may be inf (see ieee.py)
+        return layout.leaf(layout.VALUE, x)
     return layout.leaf(layout.VALUE, layout.as_float(x, where))
 
 
@@ -145,19 +154,17 @@ def chain_rule_step(
     assert node.op is not None
     parents = node.parents
     partials = node.partials
-    if create_graph:
-        # the same rule, fed Values; a derivative too large for a node keeps its number,
-        # without a graph (see _times)
-        with contextlib.suppress(ArithmeticError, ValueError):
+    if create_graph:  # the same rule, fed Values (inf and NaN allowed: see ieee.py)
+        with allowing_non_finite():
             partials = node.op.partials(node, *parents)
     selected: Sequence[bool] = [False] * len(parents)
     if node.op.base.selects is not None:  # relu, x ** 0: an edge passes nothing at all
         selected = node.op.base.selects(*(p.data for p in parents), *node.op.params)
-    product = _times if create_graph else operator.mul  # 0 × inf is NaN
-    return [
-        (parent, local, None if off else product(local, g))
-        for parent, local, off in zip(parents, partials, selected)
-    ]
+    with allowing_non_finite() if create_graph else contextlib.nullcontext():
+        return [
+            (parent, local, None if off else local * g)  # 0 × inf is NaN
+            for parent, local, off in zip(parents, partials, selected)
+        ]
 
 
 def gradients(
@@ -181,9 +188,8 @@ def gradients(
     order = topological_order(*roots)
     grads: dict[Value, Any] = {}
     for root, seed in zip(roots, seeds):
-        grads[root] = _plus(grads[root], seed) if root in grads else seed
-    plus = _plus if create_graph else operator.add  # (floats: IEEE, never raises)
-    with enable_grad() if create_graph else no_grad():
+        grads[root] = grads[root] + seed if root in grads else seed
+    with _building(create_graph):
         for node in reversed(order):
             g = grads.get(node, 0.0)  # every node is reached, if only with 0 (hooks see it)
             if visit is not None:
@@ -195,7 +201,7 @@ def gradients(
                 if contribution is None:
                     continue
                 total = grads.get(parent)
-                grads[parent] = contribution if total is None else plus(total, contribution)
+                grads[parent] = contribution if total is None else total + contribution
     return grads
 
 
@@ -214,34 +220,25 @@ def backward(
         12.0
     """
     grads = gradients([root], [gradient], create_graph, visit)
-    for node, g in grads.items():
-        if node.op is not None:
-            node.grad = g
-        elif type(node.grad) is float and node.grad == 0.0:
-            node.grad = g  # (not 0.0 + g: with create_graph, no node for adding nothing)
-        else:
-            node.grad = node.grad + g
+    with _building(create_graph):
+        for node, g in grads.items():
+            if node.op is not None:
+                node.grad = g
+            elif type(node.grad) is float and node.grad == 0.0:
+                node.grad = g  # (not 0.0 + g: with create_graph, no node for adding nothing)
+            else:
+                node.grad = node.grad + g
     return grads
 
 
-# With create_graph a gradient is a Value, and a Value holds a finite number. A product or a
-# sum that is infinite or NaN is kept as the plain number (what first order gives); its own
-# derivative is then not recorded (the next order sees a constant there).
-
-
-def _times(local: Any, g: Any) -> Any:
-    if layout.is_finite(local) and layout.is_finite(g):
-        try:
-            return local * g
-        except OverflowError:
-            pass
-    return layout.data(local) * layout.data(g)
-
-
-def _plus(a: Any, b: Any) -> Any:
-    if layout.is_finite(a) and layout.is_finite(b):
-        try:
-            return a + b
-        except OverflowError:
-            pass
-    return layout.data(a) + layout.data(b)
+@contextlib.contextmanager
+def _building(create_graph: bool) -> Iterator[None]:
+    """Where gradients are computed: with ``create_graph`` as Values whose graph the next order
+    differentiates, and which may be infinite or NaN as floats may (see ieee.py); else as
+    plain floats, recording nothing."""
+    if not create_graph:
+        with no_grad():
+            yield
+        return
+    with enable_grad(), allowing_non_finite():
+        yield
