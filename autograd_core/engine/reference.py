@@ -142,7 +142,8 @@ def chain_rule_step(
     ``local * g``, or ``None`` (nothing at all) on an edge the op *selects* away.
 
     With ``create_graph`` the local derivatives are computed again by the op's rule fed
-    Values, so that the products are nodes too: gradients of gradients.
+    Values, so that the products are nodes too: gradients of gradients. (Call it then within
+    ``allowing_non_finite()``, as :func:`gradients` does: such a product may be inf or NaN.)
 
     Example:
         >>> import autograd_core as ag
@@ -151,20 +152,18 @@ def chain_rule_step(
         >>> chain_rule_step(x.sqrt(), 0.0)[0][1:], chain_rule_step(x.relu(), 5.0)[0][1:]
         ((inf, nan), (0.0, None))
     """
-    assert node.op is not None
+    op = node.op
+    assert op is not None
     parents = node.parents
-    partials = node.partials
-    if create_graph:  # the same rule, fed Values (inf and NaN allowed: see ieee.py)
-        with allowing_non_finite():
-            partials = node.op.partials(node, *parents)
-    selected: Sequence[bool] = [False] * len(parents)
-    if node.op.base.selects is not None:  # relu, x ** 0: an edge passes nothing at all
-        selected = node.op.base.selects(*(p.data for p in parents), *node.op.params)
-    with allowing_non_finite() if create_graph else contextlib.nullcontext():
-        return [
-            (parent, local, None if off else local * g)  # 0 × inf is NaN
-            for parent, local, off in zip(parents, partials, selected)
-        ]
+    partials = op.partials(node, *parents) if create_graph else node.partials
+    if op.base.selects is None:  # every edge multiplies: 0 × inf is NaN
+        return [(parent, local, local * g) for parent, local in zip(parents, partials)]
+    # relu, x ** 0: an edge the op selects away passes nothing at all
+    selected = op.base.selects(*(p.data for p in parents), *op.params)
+    return [
+        (parent, local, None if off else local * g)
+        for parent, local, off in zip(parents, partials, selected)
+    ]
 
 
 def gradients(
