@@ -56,12 +56,28 @@ the previous model or the complete new one. Four details around that rename:
 The writing half is :func:`write_atomically`, public so that other files (the graph pictures)
 are written the same way.
 
+* *Read-only files.* The rename needs only the folder's permission, so it would replace a
+  file that ``open(path, "w")`` refuses. A save refuses it too (``PermissionError`` naming
+  the path): a file with no ``w`` bit at all (``chmod 444``) for every user, root included,
+  and otherwise any file the OS says the user may not write. Every error of a save names
+  the user's path, never the temporary file.
+
+**Metadata** follows one convention, JSON's, checked before anything is written
+(:func:`check_metadata`): string keys, finite floats, integers of at most 1024 bits, at most
+:data:`MAX_METADATA_DEPTH` levels of nesting and :data:`MAX_METADATA_BYTES` of text. A value
+outside it is a ``TypeError`` or ``ValueError`` naming its place (``metadata['runs'][2]``).
+
 **Reading.** :func:`read` refuses anything but a regular file before reading a byte: it opens
 without blocking (a FIFO with no writer would otherwise hang the open) and looks at the open
 file itself (``fstat``), so a device such as ``/dev/zero`` is refused instead of read until
 memory runs out. Files larger than :data:`MAX_FILE_BYTES`, a constant, are refused as well,
-and no more than that is ever read even if the file grows meanwhile. JSON is parsed with
-``NaN``, ``Infinity`` and duplicate keys refused; nothing is ever unpickled or evaluated.
+and no more than that is ever read even if the file grows meanwhile. The memory a file can
+cost is proportional to the model: the fields are parsed one at a time, ``metadata`` and
+``architecture`` from at most :data:`MAX_METADATA_BYTES` of text, the small fields from 1
+KiB, ``parameters`` only as a flat object of numbers; and a file larger than its model can
+be (from the model's parameter names for :func:`load_into`, from the architecture at the head
+of the file otherwise) is refused before the rest is read. JSON is parsed with ``NaN``,
+``Infinity`` and duplicate keys refused; nothing is ever unpickled or evaluated.
 
 **Loading** checks the whole file before a single parameter changes, and every step is linear
 in the number of parameters: names are compared through sets built once, values are checked
@@ -79,6 +95,7 @@ import hashlib
 import itertools
 import json
 import math
+import numbers
 import os
 import re
 import secrets
@@ -95,11 +112,15 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "MAX_FILE_BYTES",
+    "MAX_METADATA_BYTES",
+    "MAX_METADATA_DEPTH",
+    "check_metadata",
     "Model",
     "Architecture",
     "Checkpoint",
     "save",
     "write_atomically",
+    "check_writable",
     "read",
     "parse_architecture",
     "checked_state",
@@ -120,6 +141,32 @@ A constant on purpose: a limit taken from the file (its ``num_parameters``, say)
 file choose it. A scalar-autodiff model of that size would need tens of gigabytes of memory
 anyway; raise the limit here if you really have one.
 """
+
+
+MAX_METADATA_BYTES = 1 << 20
+"""The most text a saved model's ``metadata`` may take in the file, as written: 1 MiB.
+
+The ``architecture`` field has the same limit. A file whose metadata is larger was not
+written by :func:`save`, which refuses such metadata, and is refused before it is parsed: a
+file of junk metadata could otherwise make the parser build a hundred times its size in
+Python objects.
+"""
+
+MAX_METADATA_DEPTH = 32
+"""How deeply lists and objects may nest inside ``metadata``: 32 levels."""
+
+# The largest integer metadata may hold: as many bits as the largest float's magnitude has,
+# far more than a seed or a count needs, and every JSON reader can at least store it.
+_MAX_INT_BITS = 1024
+
+# A file for a model of n parameters is at most this long: the metadata and architecture
+# limits, a little for the other fields, and per parameter its name and value as save writes
+# them (`  "layers.0.neurons.12.w.3": -0.12345678901234567,` is 50 bytes) with room to spare
+# for a hand-edited file's spaces. A model's own names give a tighter bound (load_into).
+_FIXED_BYTES = 2 * MAX_METADATA_BYTES + 4096
+_BYTES_PER_PARAMETER = 256
+_SMALL_FIELD_BYTES = 1024  # "format", "version", "num_parameters", "checksum"
+_HEAD_BYTES = 1 << 16  # where save puts the architecture: the start of the file
 
 
 class CheckpointError(ValueError):
@@ -227,10 +274,15 @@ def save(model: Model, path: str | os.PathLike[str], metadata: Mapping[str, Any]
         ``path`` as a ``Path``.
 
     Raises:
-        ValueError: a parameter is ``nan`` or infinite, or ``path`` is a FIFO or a device
-            (nothing is written).
-        TypeError: ``metadata`` is not a mapping, or holds something JSON cannot.
-        OSError: the file cannot be written (``IsADirectoryError`` for a directory).
+        ValueError: a parameter is ``nan`` or infinite, ``path`` is a FIFO or a device, or
+            the metadata holds a ``nan``, an integer beyond 1024 bits, nesting deeper than
+            :data:`MAX_METADATA_DEPTH` or more than :data:`MAX_METADATA_BYTES` of text
+            (nothing is written; the message names the place: ``metadata['runs'][2]``).
+        TypeError: ``metadata`` is not a mapping, or holds something JSON cannot (a key that
+            is not a string, a set, a numpy scalar), or a parameter holds no number.
+        PermissionError: ``path`` is a read-only file (see :func:`write_atomically`).
+        OSError: the file cannot be written (``IsADirectoryError`` for a directory); every
+            message names ``path``.
 
     Example:
         >>> import pathlib, tempfile
@@ -249,12 +301,20 @@ def save(model: Model, path: str | os.PathLike[str], metadata: Mapping[str, Any]
         )
     state = model.state_dict()
     for name, value in state.items():
+        if type(value) is not float:
+            state[name] = value = _parameter_number(name, value, path)
         if not math.isfinite(value):
             raise ValueError(
                 f"save: parameter {name!r} is {value!r}: the model has diverged; "
                 f"nothing was written to {str(path)!r}"
             )
     architecture = model.config()
+    try:
+        if metadata is not None:
+            check_metadata(metadata)
+        check_metadata(architecture, "the architecture (config())")
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{exc}; nothing was written to {str(path)!r}") from None
     document = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -266,8 +326,113 @@ def save(model: Model, path: str | os.PathLike[str], metadata: Mapping[str, Any]
     }
     # Serialise completely before opening any file, so a bad metadata value fails cleanly.
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
+    for field in ("metadata", "architecture"):
+        size = _written_size(document[field])
+        if size > MAX_METADATA_BYTES:
+            raise ValueError(
+                f"save: the {field} would take {size} bytes in the file, more than the "
+                f"{MAX_METADATA_BYTES} a saved model may carry "
+                f"(autograd_core.checkpoint.MAX_METADATA_BYTES); nothing was written to "
+                f"{str(path)!r}"
+            )
     write_atomically(path, text)
     return path
+
+
+def check_metadata(value: Any, what: str = "metadata", where: str = "save") -> None:
+    """Check that ``value`` is metadata a saved model can carry, and name the first fault.
+
+    One convention, the JSON one, checked before anything is written (and again when a file
+    is read): objects (``dict``) with ``str`` keys, lists (a ``tuple`` is written as one),
+    strings, booleans, ``None``, finite floats and integers of at most 1024 bits, nested at
+    most :data:`MAX_METADATA_DEPTH` levels deep. Iterative: no depth of nesting can make it
+    fail with a ``RecursionError``.
+
+    Args:
+        value: The metadata (or an architecture) to check.
+        what: Its name in messages.
+        where: The operation, the start of every message.
+
+    Raises:
+        TypeError: a key that is not a string, or a value of another type (a ``set``, a
+            numpy scalar, a ``Value``), naming its place (``metadata['runs'][2]``).
+        ValueError: a ``nan`` or infinite float, an integer beyond 1024 bits, or nesting
+            deeper than the limit, naming its place.
+
+    Example:
+        >>> from autograd_core.checkpoint import check_metadata
+        >>> check_metadata({"epochs": 3, "losses": [0.5, 0.25], "note": None})
+        >>> check_metadata({"runs": [{"loss": float("nan")}]})
+        Traceback (most recent call last):
+        ...
+        ValueError: save: metadata['runs'][0]['loss'] is nan; metadata holds finite numbers only
+    """
+    stack: list[tuple[Any, str, int]] = [(value, what, 0)]
+    while stack:
+        item, place, depth = stack.pop()
+        if isinstance(item, (dict, list, tuple)):
+            if depth >= MAX_METADATA_DEPTH:
+                raise ValueError(
+                    f"{where}: {place} is nested more than {MAX_METADATA_DEPTH} levels deep "
+                    "(autograd_core.checkpoint.MAX_METADATA_DEPTH)"
+                )
+            stack.extend(_children(item, place, depth + 1, where))
+        else:
+            _check_leaf(item, place, where)
+
+
+def _children(item: Any, place: str, depth: int, where: str) -> list[tuple[Any, str, int]]:
+    if not isinstance(item, dict):
+        return [(x, f"{place}[{i}]", depth) for i, x in enumerate(item)]
+    for key in item:
+        if not isinstance(key, str):
+            raise TypeError(
+                f"{where}: {place} has the key {_short(key)} of type {type(key).__name__}; "
+                "metadata keys must be strings (JSON turns any other key into one)"
+            )
+    return [(x, f"{place}[{key!r}]", depth) for key, x in item.items()]
+
+
+def _check_leaf(item: Any, place: str, where: str) -> None:
+    if item is None or isinstance(item, (str, bool)):
+        return
+    if isinstance(item, int):
+        if item.bit_length() > _MAX_INT_BITS:
+            raise ValueError(
+                f"{where}: {place} is an integer of {item.bit_length()} bits; metadata holds "
+                f"integers of at most {_MAX_INT_BITS} bits"
+            )
+        return
+    if isinstance(item, float):
+        if not math.isfinite(item):
+            raise ValueError(f"{where}: {place} is {item!r}; metadata holds finite numbers only")
+        return
+    raise TypeError(
+        f"{where}: {place} is {type(item).__name__} {_short(item)}, which JSON cannot hold; "
+        "metadata holds dicts with str keys, lists, str, int, float, bool and None"
+    )
+
+
+def _written_size(value: Any) -> int:
+    """How many bytes ``value`` takes as a top-level field of the file save writes (indent 1,
+    one more space on every line after the first, ASCII)."""
+    text = json.dumps(value, indent=1, allow_nan=False)
+    return len(text) + text.count("\n")
+
+
+def _parameter_number(name: str, value: Any, path: Path) -> float:
+    """A parameter value that is not a float: an int or numpy number as a float; anything
+    else (a ``Value`` left in ``data`` by an update made with a gradient graph) refused."""
+    if isinstance(value, numbers.Real):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf
+    raise TypeError(
+        f"save: parameter {name!r} holds {type(value).__name__} {_short(value)}, not a number "
+        "(was it updated with a gradient of backward(create_graph=True)? use its number, "
+        f"p.data = p.data.data); nothing was written to {str(path)!r}"
+    )
 
 
 # The temporary files this process is writing right now (absolute paths). A temporary file
@@ -299,8 +464,11 @@ def write_atomically(path: str | os.PathLike[str], data: str | bytes) -> Path:
         ValueError: ``path`` exists and is not a regular file (a FIFO, a device such as
             ``/dev/null``): replacing it would remove it, so nothing is written.
         IsADirectoryError: ``path`` is a directory.
-        OSError: the directory is missing or not writable, the disk is full, ... (the target
-            is then unchanged and the temporary file removed).
+        PermissionError: ``path`` is a read-only file (one that ``open(path, "w")`` would
+            refuse; a file with no write bit is refused even for root), or its folder is not
+            writable. Every error names ``path``, never the temporary file.
+        OSError: the directory is missing, the disk is full, ... (the target is then
+            unchanged and the temporary file removed).
 
     Example:
         >>> import pathlib, tempfile
@@ -331,6 +499,8 @@ def write_atomically(path: str | os.PathLike[str], data: str | bytes) -> Path:
             f"cannot write {shown}: it is {_file_kind(info.st_mode)}, not a regular file; "
             "nothing was written"
         )
+    if info is not None:
+        _refuse_read_only(path, target, info)
     mode = None if info is None else stat.S_IMODE(info.st_mode) & 0o777
     _remove_stale_temporaries(target)
     # The temporary file lives in the target's directory: a rename is only atomic within one
@@ -360,10 +530,12 @@ def write_atomically(path: str | os.PathLike[str], data: str | bytes) -> Path:
             f.flush()
             os.fsync(f.fileno())  # the bytes reach the disk before the name points at them
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         if created:  # never remove a file of the same name that we did not create
             with contextlib.suppress(OSError):
                 tmp.unlink()
+        if isinstance(exc, OSError):  # say so of the user's path, not of our temporary file
+            raise _write_error(exc, path, target, created) from None
         raise
     finally:
         _IN_PROGRESS.discard(key)
@@ -375,6 +547,70 @@ def write_atomically(path: str | os.PathLike[str], data: str | bytes) -> Path:
             finally:
                 os.close(fd)
     return path
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Refuse now what :func:`write_atomically` would refuse at ``path``: a read-only file.
+
+    ``fit(checkpoint=...)`` calls it before the first epoch, so that a read-only checkpoint
+    file is reported before any training time is spent, not at the first save.
+
+    Args:
+        path: A file that may exist (a symlink is followed, as a save follows it).
+
+    Raises:
+        PermissionError: the file exists and is read-only (see :func:`write_atomically`).
+
+    Example:
+        >>> import os, pathlib, tempfile
+        >>> from autograd_core.checkpoint import check_writable
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.json"
+        >>> check_writable(path)  # no file yet: fine
+        >>> _ = path.write_text("{}")
+        >>> path.chmod(0o444)
+        >>> check_writable(path)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        PermissionError: [Errno 13] Permission denied: the file is read-only (mode 0o444), ...
+    """
+    path = Path(path)
+    target = _real_target(path)
+    try:
+        info = os.stat(target)
+    except OSError:
+        return  # nothing there yet (or nothing a stat can see): the save will tell
+    if stat.S_ISREG(info.st_mode):
+        _refuse_read_only(path, target, info)
+
+
+def _refuse_read_only(path: Path, target: Path, info: os.stat_result) -> None:
+    """Refuse to replace a file that ``open(path, "w")`` would refuse to write.
+
+    A save replaces the file by a rename, which needs only the folder's permission: without
+    this check it would silently replace a file made read-only on purpose (``chmod 444``). A
+    file no one may write (no ``w`` bit at all) is refused for every user, root included, as
+    an unprivileged user's ``open`` would refuse it; otherwise the OS decides (``os.access``).
+    """
+    if info.st_mode & 0o222 and os.access(target, os.W_OK):
+        return
+    mode = stat.S_IMODE(info.st_mode)
+    shown = "" if target == path else f" (-> {str(target)!r})"
+    raise PermissionError(
+        errno.EACCES,
+        f"Permission denied: the file{shown} is read-only (mode {mode:#o}), so it is not "
+        "replaced; make it writable first (chmod u+w) or save elsewhere. Nothing was written",
+        str(path),
+    )
+
+
+def _write_error(exc: OSError, path: Path, target: Path, created: bool) -> OSError:
+    """``exc`` (about the temporary file, or the rename) told of ``path``, the user's file."""
+    reason = exc.strerror or str(exc)
+    folder = str(target.parent)
+    if not created:
+        reason += f" (a save writes a new file in the folder {folder!r}, then renames it)"
+    error = OSError(exc.errno, f"{reason}; the file was not written", str(path))
+    return error  # OSError(errno, ...) is the matching subclass: PermissionError, ...
 
 
 def _real_target(path: Path) -> Path:
@@ -449,7 +685,13 @@ def read(path: str | os.PathLike[str]) -> Checkpoint:
     """Read a saved model and check its envelope: format, version, field types and checksum.
 
     The architecture and parameters are returned as stored; :func:`load_into` and
-    :func:`load_model` check them against a model.
+    :func:`load_model` check them against a model. The metadata is checked as
+    :func:`check_metadata` says.
+
+    Memory stays proportional to the model: every field but ``parameters`` is refused unread
+    beyond its limit (:data:`MAX_METADATA_BYTES` for ``metadata`` and ``architecture``), and
+    when the architecture at the head of the file is one of ``nn``'s, a file larger than such
+    a model can be is refused before the rest of it is read.
 
     Args:
         path: A file written by :func:`save`.
@@ -473,8 +715,13 @@ def read(path: str | os.PathLike[str]) -> Checkpoint:
         ...
         autograd_core.checkpoint.CheckpointError: ...: unsupported format version 7; ...
     """
-    where = os.fspath(path)
-    document = _checked_envelope(where, _parsed_json(where, _read_bytes(where)))
+    return _read(os.fspath(path), None)
+
+
+def _read(where: str, names: Sequence[str] | None) -> Checkpoint:
+    """:func:`read`, for a model whose parameter ``names`` are known (or ``None``)."""
+    text = _decoded(where, _read_bytes(where, names))
+    document = _checked_envelope(where, _document(where, text))
     architecture = document.get("architecture")
     if not isinstance(architecture, dict):
         raise CheckpointError(f'{where}: the "architecture" field is missing or not an object')
@@ -484,6 +731,10 @@ def read(path: str | os.PathLike[str]) -> Checkpoint:
     metadata = document.get("metadata", {})
     if not isinstance(metadata, dict):
         raise CheckpointError(f'{where}: the "metadata" field is not an object')
+    try:
+        check_metadata(metadata, "metadata", where)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(str(exc)) from None
     # Optional (files written by hand may leave it out), but never wrong; its value is compared
     # with the parameters when they are loaded (see _check_count).
     count = document.get("num_parameters")
@@ -499,23 +750,153 @@ def read(path: str | os.PathLike[str]) -> Checkpoint:
     return Checkpoint(architecture, parameters, metadata, count)
 
 
-def _parsed_json(where: str, raw: bytes) -> Any:
-    """The JSON value in ``raw``: UTF-8 text, no ``NaN`` or ``Infinity``, no duplicate keys."""
+def _decoded(where: str, raw: bytes) -> str:
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise CheckpointError(f"{where}: not a saved model (the file is not UTF-8 text)") from None
+
+
+# JSON with NaN, Infinity and duplicate keys refused (the hooks raise ValueError).
+_DECODER = json.JSONDecoder(
+    parse_constant=lambda name: _reject_constant(name),
+    object_pairs_hook=lambda pairs: _no_dupes(pairs),
+)
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_FIELD_NAME = re.compile(r'"([a-z_]{1,32})"')
+_ANY_NAME = re.compile(r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4}){0,200}"')
+
+
+def _skip(text: str, i: int) -> int:
+    """The index of the first character at or after ``i`` that is not JSON whitespace."""
+    return _WHITESPACE.match(text, i).end()  # type: ignore[union-attr]
+
+
+def _document(where: str, text: str, *, until: str | None = None) -> Any:
+    """The top-level JSON value of ``text``, read one field at a time, each within its limit.
+
+    A saved model is one object. Each of its fields is parsed from a slice no longer than the
+    field may be (``parameters`` excepted: a flat object of numbers, parsed whole), so no
+    field can make the parser build more than its limit's worth of objects. The value of a
+    text that is no object is parsed within a small limit too (the checks then say what it
+    is). ``until``: return the fields read so far once that one is read, or when
+    ``parameters`` comes first (for the head of a file).
+    """
+    i = _skip(text, 0)
+    if not text.startswith("{", i):
+        value, _ = _bounded(where, text, i, MAX_METADATA_BYTES, None)
+        return value
+    fields: dict[str, Any] = {}
+    i = _skip(text, i + 1)
+    closed = text.startswith("}", i)
+    while not closed:
+        name = _FIELD_NAME.match(text, i)
+        if name is None:  # not one of ours (too long, escaped, not a string, cut short)
+            raise _not_a_model(where, text, i, fields)
+        key = name.group(1)
+        if key in fields:
+            raise CheckpointError(f"{where}: the key {key!r} appears twice")
+        i = _skip(text, name.end())
+        if not text.startswith(":", i):
+            raise _invalid_json(where, text, i, "Expecting ':' delimiter")
+        i = _skip(text, i + 1)
+        if key == "parameters":
+            if until is not None:
+                return fields
+            fields[key], i = _flat_object(where, text, i)
+        else:
+            fields[key], i = _bounded(where, text, i, _limit_of(key), key)
+            if key == until:
+                return fields
+        i = _skip(text, i)
+        if text.startswith(",", i):
+            i = _skip(text, i + 1)
+        elif text.startswith("}", i):
+            closed = True
+        else:
+            raise _invalid_json(where, text, i, "Expecting ',' delimiter")
+    end = _skip(text, i + 1)
+    if end != len(text):
+        raise _invalid_json(where, text, end, "Extra data")
+    return fields
+
+
+def _limit_of(key: str) -> int:
+    return MAX_METADATA_BYTES if key in ("metadata", "architecture") else _SMALL_FIELD_BYTES
+
+
+def _bounded(where: str, text: str, i: int, limit: int, key: str | None) -> tuple[Any, int]:
+    """The JSON value at ``text[i]`` and the index after it, if it takes at most ``limit``."""
+    piece = text[i : i + limit + 1]  # one character more than allowed tells a longer value
     try:
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_dupes)
+        value, end = _DECODER.raw_decode(piece)
     except json.JSONDecodeError as exc:
-        raise CheckpointError(
-            f"{where}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
-            "the file is truncated or corrupted"
-        ) from None
+        if len(piece) <= limit:  # the whole rest of the file: it is cut short or broken
+            raise _invalid_json(where, text, i + exc.pos, exc.msg) from None
+        value, end = None, len(piece)
     except RecursionError:
         raise CheckpointError(f"{where}: not a saved model (JSON nested too deeply)") from None
-    except ValueError as exc:  # from the two hooks, or an integer of too many digits
+    except ValueError as exc:  # from the hooks, or an integer of too many digits
         raise CheckpointError(f"{where}: {exc}") from None
+    if end > limit:
+        if key is None or key not in _ENVELOPE:
+            raise CheckpointError(
+                f'{where}: not a saved autograd-core model (no "format": "{FORMAT}" field)'
+            )
+        raise CheckpointError(
+            f'{where}: the "{key}" field is longer than the {limit} bytes it may take in a '
+            "saved model"
+            + (" (autograd_core.checkpoint.MAX_METADATA_BYTES)" if limit > 4096 else "")
+        )
+    return value, i + end
+
+
+def _flat_object(where: str, text: str, i: int) -> tuple[Any, int]:
+    """The ``parameters`` object at ``text[i]``: names to numbers, no nested list or object
+    (so the parser builds no more than a few objects per entry), and the index after it."""
+    if not text.startswith("{", i):
+        raise CheckpointError(f'{where}: the "parameters" field is missing or not an object')
+    end = text.find("}", i)
+    if end < 0:
+        raise _invalid_json(where, text, len(text), "Expecting '}'")
+    piece = text[i : end + 1]
+    if piece.find("{", 1) >= 0 or piece.find("[") >= 0:
+        raise CheckpointError(
+            f'{where}: the "parameters" field must map names to numbers, with no list or '
+            "object inside"
+        )
+    try:
+        value = _DECODER.decode(piece)
+    except json.JSONDecodeError as exc:
+        raise _invalid_json(where, text, i + exc.pos, exc.msg) from None
+    except ValueError as exc:
+        raise CheckpointError(f"{where}: {exc}") from None
+    return value, end + 1
+
+
+def _invalid_json(where: str, text: str, pos: int, message: str) -> CheckpointError:
+    line = text.count("\n", 0, pos) + 1
+    column = pos - text.rfind("\n", 0, pos)
+    return CheckpointError(
+        f"{where}: not valid JSON ({message} at line {line}, column {column}); "
+        "the file is truncated or corrupted"
+    )
+
+
+def _not_a_model(where: str, text: str, i: int, fields: dict[str, Any]) -> CheckpointError:
+    """The error for a field name that no saved model has, or for no field name at all."""
+    name = _ANY_NAME.match(text, i)
+    if name is None:  # not a string, or one cut short
+        expected = "Expecting property name enclosed in double quotes"
+        return _invalid_json(where, text, i, expected)
+    if fields.get("format") != FORMAT:
+        return CheckpointError(
+            f'{where}: not a saved autograd-core model (no "format": "{FORMAT}" field)'
+        )
+    return CheckpointError(
+        f"{where}: unknown top-level field(s) {_short(json.loads(name.group()))}; "
+        f"a saved model has only {', '.join(sorted(_ENVELOPE))}"
+    )
 
 
 def _checked_envelope(where: str, document: Any) -> dict[str, Any]:
@@ -568,8 +949,13 @@ def _check_checksum(
         )
 
 
-def _read_bytes(where: str) -> bytes:
-    """The bytes of a regular file of at most ``MAX_FILE_BYTES``, or a clear refusal."""
+def _read_bytes(where: str, names: Sequence[str] | None) -> bytes:
+    """The bytes of a regular file no larger than a saved model can be, or a clear refusal.
+
+    The limit is :data:`MAX_FILE_BYTES`, or less when the model is known: from its parameter
+    ``names`` (:func:`load_into`), or from the architecture at the head of the file (where
+    :func:`save` writes it), read before the rest.
+    """
     # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever. It
     # changes nothing for a regular file. The checks look at the opened file itself (fstat),
     # so the file cannot be swapped between the check and the read.
@@ -588,19 +974,60 @@ def _read_bytes(where: str) -> bytes:
         limit = MAX_FILE_BYTES
         if info.st_size > limit:
             raise CheckpointError(_too_large(where, f"{info.st_size} bytes", limit))
-        chunks = []
-        remaining = limit + 1  # one byte more than allowed tells a file that grew meanwhile
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, max(info.st_size + 1, 1 << 16)))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        if remaining <= 0:
+        head = b"" if names is not None else _read_up_to(fd, min(_HEAD_BYTES, limit + 1))
+        bound = _model_bound(where, names, head)
+        if bound is not None and max(info.st_size, len(head)) > bound[0]:
+            size = max(info.st_size, len(head))
+            raise CheckpointError(_larger_than_the_model(where, size, *bound))
+        if bound is not None and bound[0] < limit:
+            limit = bound[0]
+        # one byte more than allowed tells a file that grew meanwhile (or a procfs file, whose
+        # size says 0)
+        rest = _read_up_to(fd, limit + 1 - len(head), hint=info.st_size + 1)
+        if len(head) + len(rest) > limit:
+            if bound is not None and limit == bound[0]:
+                raise CheckpointError(_larger_than_the_model(where, limit + 1, *bound))
             raise CheckpointError(_too_large(where, f"more than {limit} bytes", limit))
-        return b"".join(chunks)
+        return head + rest
     finally:
         os.close(fd)
+
+
+def _read_up_to(fd: int, count: int, hint: int = 1 << 16) -> bytes:
+    """At most ``count`` bytes from ``fd``, fewer at the end of the file."""
+    chunks = []
+    remaining = count
+    while remaining > 0:
+        chunk = os.read(fd, min(remaining, max(hint, 1 << 16)))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _model_bound(where: str, names: Sequence[str] | None, head: bytes) -> tuple[int, str] | None:
+    """The most bytes a saved model of these parameter names, or of the architecture at the
+    head of the file, can take, and that model in words; ``None`` when neither is known."""
+    if names is not None:
+        # a name may take six bytes a character (\uXXXX) and its value and spaces 64 more
+        size = _FIXED_BYTES + sum(6 * len(name) + 66 for name in names)
+        return size, f"model of {len(names)} parameters"
+    try:
+        fields = _document(where, head.decode("utf-8", "replace"), until="architecture")
+        architecture = parse_architecture(fields["architecture"], where)
+    except (CheckpointError, KeyError, TypeError):  # not there, or not one of nn's: no bound
+        return None
+    n = architecture.num_parameters
+    return _FIXED_BYTES + _BYTES_PER_PARAMETER * n, f"{architecture.kind} of {n} parameters"
+
+
+def _larger_than_the_model(where: str, size: int, limit: int, model: str) -> str:
+    return (
+        f"{where}: the file is {size} bytes, more than a saved {model} can take ({limit} "
+        f"bytes: {MAX_METADATA_BYTES} each for metadata and architecture, the rest for its "
+        "parameters); it holds something else, such as junk metadata"
+    )
 
 
 def _too_large(where: str, size: str, limit: int) -> str:
@@ -784,7 +1211,7 @@ def load_into(model: M, path: str | os.PathLike[str]) -> M:
         True
     """
     where = os.fspath(path)
-    contents = read(path)
+    contents = _read(where, list(model.state_dict()))
     mine = model.config()
     if contents.architecture != mine:
         raise CheckpointError(
@@ -824,7 +1251,7 @@ def load_model(path: str | os.PathLike[str], build: Callable[[Architecture], M])
         Layer(2, 3, activation='relu') with 9 parameters
     """
     where = os.fspath(path)
-    contents = read(path)
+    contents = _read(where, None)
     architecture = parse_architecture(contents.architecture, where)
     # Compare sizes before building: a file cannot make us allocate a model larger than itself.
     expected = architecture.num_parameters

@@ -27,6 +27,11 @@ first, ``log Σ exp(zⱼ) = m + log Σ exp(zⱼ − m)``, so every exponent is �
 constant, which changes no gradient because the expression does not depend on it. The logits
 form of binary cross-entropy uses ``log(1 + e^z) = z + log(1 + e^−z)`` when ``z`` is positive,
 so it too only ever exponentiates non-positive numbers.
+
+Small losses keep their digits. ``log(1 − p)`` is computed as ``log1p(−p)`` and
+``log(1 + e^−z)`` as ``log1p(e^−z)``, so a confident right answer costs its true small loss
+(``p = 1e-13``, ``y = 0``: 1.00000000000005e-13; ``z = 40``, ``y = 1``: 4.248e-18) where
+``log(1 − p)`` would keep three digits of it, or none below ``p = 1.1e-16``.
 """
 
 from __future__ import annotations
@@ -190,8 +195,18 @@ def binary_cross_entropy(
     With ``from_logits=False`` the inputs are probabilities ``p`` (say, a sigmoid output);
     like PyTorch, each log is floored at −100 so that a saturated ``p`` of exactly 0 or 1 gives
     a large loss rather than an error (a floored term passes no gradient). With
-    ``from_logits=True`` the inputs are raw scores ``z`` and ``p = σ(z)`` is folded into a
-    formula that is exact and overflow-free for any ``z``; prefer it.
+    ``from_logits=True`` the inputs are raw scores ``z`` and ``p = σ(z)`` is folded into
+    ``softplus(z) − y·z``, overflow-free for any ``z``; prefer it.
+
+    Both forms are exact to the last bit or so, also at the extremes, as PyTorch's are:
+    ``log(1 − p)`` is computed as ``log1p(−p)`` and ``softplus`` as ``log1p(e^−|z|)`` plus
+    a non-negative term, so ``p = 1e-13`` with ``y = 0`` costs 1.00000000000005e-13 and
+    ``z = 40`` with ``y = 1`` costs 4.248354255291589e-18 (not 1.0003e-13 and 0).
+
+    The gradient with respect to ``p`` is the exact ``−y/p + (1 − y)/(1 − p)`` everywhere.
+    PyTorch instead computes ``(p − y) / max(p(1 − p), 1e-12)``: where ``p(1 − p) < 1e-12``
+    (``p`` within 1e-12 of 0 or 1) its gradient is clamped, smaller than the true one, and
+    the two differ. The gradient with respect to a logit is ``σ(z) − y`` in both.
 
     Args:
         inputs: Probabilities in ``[0, 1]``, or logits when ``from_logits`` is true.
@@ -367,35 +382,52 @@ def l2_penalty(params: Iterable[Value]) -> Value:
 
 
 def _bce_logit(z: Value, y: float) -> Value:
-    # loss = softplus(z) − y·z with softplus(z) = log(1 + e^z). Choosing the form by the sign
-    # of z keeps every exponent ≤ 0, and both forms are smooth, so the gradient is exactly
-    # σ(z) − y everywhere (a relu/abs formulation gets it wrong at z = 0, where both kinks
-    # have derivative 0).
+    # loss = softplus(z) − y·z with softplus(z) = log(1 + e^z) = log1p(e^z). Choosing the form
+    # by the sign of z keeps every exponent ≤ 0 and adds no two terms of opposite signs (no
+    # cancellation: z = 40, y = 1 costs softplus(−40) = 4.248e-18, not 0), and both forms are
+    # smooth, so the gradient is σ(z) − y everywhere (a relu/abs formulation gets it wrong at
+    # z = 0, where both kinks have derivative 0).
     if z.data >= 0.0:
-        return z * (1.0 - y) + (1.0 + (-z).exp()).log()
-    return (1.0 + z.exp()).log() - z * y
+        return z * (1.0 - y) + _log1p((-z).exp())
+    return _log1p(z.exp()) - z * y
 
 
 def _bce_probability(p: Value, y: float) -> Value:
-    # −[y·log p + (1 − y)·log(1 − p)] as one dot node with weights −y and −(1 − y). Terms with
+    # −[y·log p + (1 − y)·log1p(−p)] as one dot node with weights −y and −(1 − y). Terms with
     # a zero weight are left out, so p = 1 with y = 1 costs exactly 0, not 0·log 0. The dot
-    # starts its sum at +0.0, so a perfect prediction costs +0.0: negating the sum would
-    # give −0.0 (−1 · 0.0), which prints as a negative loss.
+    # starts its sum at the bias +0.0, so a perfect prediction costs +0.0: negating the sum
+    # would give −0.0 (−1 · 0.0), which prints as a negative loss, and so would a sum that
+    # starts at −0.0 (IEEE addition's identity, dot's own start).
     logs: list[Value] = []
     weights: list[float] = []
     if y > 0.0:
-        logs.append(_floored_log(p))
+        logs.append(Value(_LOG_FLOOR) if p.data < _TINY else p.log())
         weights.append(-y)
     if y < 1.0:
-        logs.append(_floored_log(1.0 - p))
+        # log(1 − p) as log1p(−p): 1 − p rounds away every digit of a p below 1.1e-16
+        logs.append(Value(_LOG_FLOOR) if p.data == 1.0 else _log1p(-p))
         weights.append(-(1.0 - y))
-    return as_value(dot(logs, weights))
+    return as_value(dot(logs, weights, 0.0))
 
 
-def _floored_log(p: Value) -> Value:
-    if p.data < _TINY:
-        return Value(_LOG_FLOOR)  # a constant: the floored term passes no gradient
-    return p.log()
+def _log1p(x: Value) -> Value:
+    """``log(1 + x)`` for ``−1 < x ≤ 1`` as a graph of the table's ops, exact where ``1 + x``
+    rounds.
+
+    The table has ``log``, not ``log1p``. The sum ``s = 1 + x`` rounds, and its rounding error
+    ``e = x − (s − 1)`` is exact in floating point (``s − 1`` is exact, and so is a difference
+    of two numbers within a factor 2 of each other: Sterbenz's lemma). Then
+    ``log(1 + x) = log(s + e) = log s + e/s`` to a relative ``e²``, far below the last bit: for
+    ``x = −1e-13``, ``log s`` alone is −1.000310945187316e-13 and the sum −1.00000000000005e-13,
+    the exact value. In exact arithmetic ``e`` is 0 for every ``x``, so it adds nothing to
+    the derivatives: its two paths to ``x`` carry 1 and −1, which cancel exactly, and what is
+    left is ``log``'s ``1/s`` (times a factor ``1 − e/s`` that differs from 1 in the last bit
+    at most). When ``1 + x`` is exact (``e = 0``), the correction's nodes are left out.
+    """
+    s = 1.0 + x
+    if x.data - (s.data - 1.0) == 0.0:
+        return s.log()
+    return s.log() + (x - (s - 1.0)) / s
 
 
 def _shifted_log_sum_exp(zs: list[Value]) -> tuple[list[Value], Value]:

@@ -53,7 +53,9 @@ Every argument is checked before the first epoch, so a mistake costs no training
 ``TypeError`` or ``ValueError`` names the argument and the offending value (``y[3]`` is nan,
 ``checkpoint`` is a directory, the optimizer holds another model's parameters). Only what a
 custom loss function returns cannot be known in advance; it is checked on the first batch,
-before any parameter changes.
+before any parameter changes. An error raised *by* a custom loss function (or a model of
+your own) is yours and reaches you as it is, with a note of the epoch; ``fit`` speaks of a
+diverged training only when numbers grow too large for a float.
 
 In a terminal the progress bar is tqdm's text bar; in Jupyter (a notebook, JupyterLab, VS
 Code, Colab) it is tqdm's notebook widget when ``ipywidgets`` is installed, else the text bar
@@ -78,6 +80,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 from autograd_core import losses, optim
 from autograd_core._checks import flag, integer, real
 from autograd_core._gc import paused_gc
+from autograd_core.checkpoint import check_writable
 from autograd_core.data import batches
 from autograd_core.engine import Value, no_grad
 from autograd_core.nn import MLP, Layer, Module
@@ -200,6 +203,7 @@ class _Task:
     targets: Callable[[Sequence[Any]], list[Any]]
     correct: Callable[[Any, Any], bool] | None
     single_output: bool
+    custom: bool = False  # the user's own loss function: its exceptions pass as they are
 
 
 def fit(
@@ -254,7 +258,13 @@ def fit(
             (``y[3]`` is nan), mismatched ``X`` and ``y``, a ``checkpoint`` path that is a
             directory, or an optimizer or scheduler that does not train this model; all
             checked before the first epoch.
-        OverflowError: when the training diverges (numbers too large for a float).
+        PermissionError: ``checkpoint`` is a read-only file (``Module.save`` does not
+            replace one), before the first epoch.
+        OverflowError: when the training diverges (numbers too large for a float in the
+            model, a built-in loss or backward), saying so and naming the epoch.
+
+    Any other exception during training, a custom loss function's own included (say, its
+    ``ZeroDivisionError``), is raised as it is, with a note naming the epoch (Python 3.11+).
 
     Example:
         >>> from autograd_core import data, nn, optim, training
@@ -467,6 +477,7 @@ def _check_checkpoint(model: Any, checkpoint: Any) -> None:
         )
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ValueError(f"fit: checkpoint {str(path)!r}: cannot write into {str(folder)!r}")
+    check_writable(path)  # a read-only file: refused now, not after the first epoch
 
 
 @dataclass(frozen=True)
@@ -572,10 +583,13 @@ def _train_step(run: _Run, xb: list[Any], yb: list[Any], epoch: int) -> tuple[fl
     # trigger collections that scan the whole heap, a third of the step's time. The graph is
     # dropped before the collector is back on (if it was): alive then, the first allocation
     # would set off a scan of all of it.
+    in_user_loss = False
     try:
         with paused_gc():
             outputs = _forward(run, xb)
+            in_user_loss = run.task.custom
             objective = run.task.compute(outputs, yb)
+            in_user_loss = False
             if not isinstance(objective, Value):
                 raise TypeError(
                     f"fit: the loss function {run.task.name} must return a Value (the loss, "
@@ -591,12 +605,40 @@ def _train_step(run: _Run, xb: list[Any], yb: list[Any], epoch: int) -> tuple[fl
             if run.task.correct is not None:
                 right = sum(map(run.task.correct, map(_data, outputs), yb))
             del outputs, objective
-    except ArithmeticError as exc:
-        # Overflow in the forward pass or in backward: the steps have grown too large.
+    except OverflowError as exc:
+        if in_user_loss:
+            _raised_by_the_loss(exc, run.task.name, epoch)
+            raise
+        # A number too large for a float in the forward pass or in backward: the steps have
+        # grown too large. (Only this is a divergence; any other error is passed on as it is.)
         raise type(exc)(
             f"fit: the training diverged in epoch {epoch + 1} ({exc}); try a smaller learning rate"
         ) from exc
+    except Exception as exc:
+        if in_user_loss:
+            _raised_by_the_loss(exc, run.task.name, epoch)
+        elif not str(exc).startswith("fit:"):  # fit's own messages say what went wrong
+            _add_note(exc, f"fit: raised in epoch {epoch + 1}")
+        raise
     return batch_loss, right
+
+
+def _raised_by_the_loss(exc: BaseException, name: str, epoch: int) -> None:
+    """Note on a custom loss function's own exception where ``fit`` was when it came."""
+    _add_note(exc, f"fit: raised by the loss function {name} in epoch {epoch + 1}")
+    if isinstance(exc, OverflowError):
+        _add_note(
+            exc,
+            "fit: a number too large for a float: if the loss grew from epoch to epoch, the "
+            "training diverged (try a smaller learning rate)",
+        )
+
+
+def _add_note(exc: BaseException, note: str) -> None:
+    """``exc.add_note(note)`` where Python has it (3.11+); on 3.10 the exception stays as is."""
+    add_note = getattr(exc, "add_note", None)
+    if callable(add_note):
+        add_note(note)
 
 
 def _forward(run: _Run, xb: list[Any]) -> list[Any]:
@@ -820,7 +862,7 @@ LOSSES: dict[str, _Task] = {
 def _task(loss: str | LossFunction) -> _Task:
     if callable(loss):
         name = getattr(loss, "__name__", "custom")
-        return _Task(name, loss, _as_listed, None, single_output=False)
+        return _Task(name, loss, _as_listed, None, single_output=False, custom=True)
     if not isinstance(loss, str):
         raise TypeError(
             "fit: loss must be a loss name or a function (outputs, targets) -> Value, "

@@ -559,7 +559,7 @@ def test_stale_temporary_files_are_removed_next_to_the_real_target_of_a_symlink(
 
 
 @posix_only
-@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444, 0o664])
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o200, 0o664])
 def test_saving_over_a_file_keeps_its_permission_bits(tmp_path: Path, mode: int) -> None:
     path = MLP(2, [1], seed=0).save(tmp_path / "model.json")
     path.chmod(mode)
@@ -715,3 +715,208 @@ def test_saving_to_a_directory_is_an_os_error_that_writes_nothing(tmp_path: Path
     with pytest.raises(IsADirectoryError):
         MLP(2, [1], seed=0).save(target)
     assert list(target.iterdir()) == [] and leftovers(tmp_path) == []
+
+
+# -- read-only files and folders (issue 27, finding 6) ----------------------------------------
+
+
+@posix_only
+@pytest.mark.parametrize("mode", [0o444, 0o400, 0o555, 0o000])
+def test_a_read_only_file_is_not_replaced(tmp_path: Path, mode: int) -> None:
+    # open(path, "w") refuses such a file (for root too, since no one has the w bit: the
+    # rule is the mode's, so it holds whoever runs the tests); so does a save
+    path = MLP(2, [1], seed=0).save(tmp_path / "model.json")
+    original = path.read_bytes()
+    path.chmod(mode)
+    try:
+        with pytest.raises(PermissionError, match=rf"read-only \(mode {mode:#o}\)") as caught:
+            MLP(2, [1], seed=1).save(path)
+        assert caught.value.filename == str(path) and str(path) in str(caught.value)
+        assert ".tmp" not in str(caught.value)
+        with pytest.raises(PermissionError, match="read-only"):
+            checkpoint.check_writable(path)
+        link = tmp_path / "latest.json"  # through a symlink: the file it points to decides
+        link.symlink_to(path.name)
+        with pytest.raises(PermissionError, match=r"the file \(-> .*\) is read-only"):
+            MLP(2, [1], seed=1).save(link)
+    finally:
+        path.chmod(0o600)
+    assert path.read_bytes() == original and leftovers(tmp_path) == []
+
+
+def test_errors_of_the_temporary_file_name_the_users_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a folder where no file can be made: the error was about ".m.json.<pid>.<hex>.tmp"
+    missing = tmp_path / "no-such-folder" / "m.json"
+    with pytest.raises(FileNotFoundError) as caught:
+        MLP(2, [1], seed=0).save(missing)
+    assert caught.value.filename == str(missing) and ".tmp" not in str(caught.value)
+    assert "no-such-folder" in str(caught.value)
+    # a folder that is not writable, as an unprivileged user meets it: the OS refuses the
+    # temporary file with EACCES (simulated here, so that the test also runs as root)
+    real_open = os.open
+
+    def refusing(name: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if str(name).endswith(".tmp"):
+            raise PermissionError(13, "Permission denied", str(name))
+        return real_open(name, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing)
+    target = tmp_path / "m.json"
+    with pytest.raises(PermissionError) as caught:
+        MLP(2, [1], seed=0).save(target)
+    message = str(caught.value)
+    assert caught.value.filename == str(target) and ".tmp" not in message
+    assert message.startswith("[Errno 13] Permission denied (a save writes a new file in")
+    assert not target.exists() and leftovers(tmp_path) == []
+
+
+@posix_only
+def test_a_read_only_folder_is_reported_with_the_users_path(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root may write into a read-only folder; the test above simulates it")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(PermissionError) as caught:
+            MLP(2, [1], seed=0).save(folder / "m.json")
+    finally:
+        folder.chmod(0o755)
+    assert caught.value.filename == str(folder / "m.json") and ".tmp" not in str(caught.value)
+
+
+# -- metadata, checked on save and bounded on read (issue 27, finding 9) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("metadata", "error", "match"),
+    [
+        (
+            {"runs": [{"loss": float("nan")}]},
+            ValueError,
+            r"metadata\['runs'\]\[0\]\['loss'\] is nan",
+        ),
+        ({"x": float("inf")}, ValueError, r"metadata\['x'\] is inf"),
+        ({"big": 10**5000}, ValueError, r"metadata\['big'\] is an integer of 16610 bits"),
+        ({1: "a"}, TypeError, r"metadata has the key 1 of type int"),
+        ({"s": {1, 2}}, TypeError, r"metadata\['s'\] is set \{1, 2\}, which JSON cannot hold"),
+        ({"b": b"x"}, TypeError, r"metadata\['b'\] is bytes"),
+        ({"v": nn.Neuron(1, seed=0).parameters()[0]}, TypeError, r"metadata\['v'\] is Value"),
+    ],
+)
+def test_metadata_outside_the_json_convention_is_refused_naming_its_place(
+    tmp_path: Path, metadata: dict[Any, Any], error: type, match: str
+) -> None:
+    with pytest.raises(error, match=r"^save: " + match + r".*nothing was written to '"):
+        MLP(2, [1], seed=0).save(tmp_path / "m.json", metadata=metadata)
+    assert list(tmp_path.iterdir()) == []
+
+
+def nested(depth: int) -> Any:
+    value: Any = 0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_metadata_nesting_is_bounded_without_recursion(tmp_path: Path) -> None:
+    limit = checkpoint.MAX_METADATA_DEPTH
+    path = MLP(2, [1], seed=0).save(tmp_path / "ok.json", metadata={"n": nested(limit - 1)})
+    assert checkpoint.read(path).metadata == {"n": nested(limit - 1)}
+    for depth in (limit, 100_000):  # 100,000 levels: a RecursionError before
+        with pytest.raises(
+            ValueError, match=rf"metadata\['n'\](\[0\])* is nested more than {limit}"
+        ):
+            MLP(2, [1], seed=0).save(tmp_path / "deep.json", metadata={"n": nested(depth)})
+    assert not (tmp_path / "deep.json").exists()
+
+
+def test_metadata_size_is_bounded_as_written(tmp_path: Path) -> None:
+    limit = checkpoint.MAX_METADATA_BYTES
+    # {"note": "xxx..."} as save writes it, '{\n  "note": "..."\n }', is len + 17 bytes
+    fits = {"note": "x" * (limit - 17)}
+    path = MLP(2, [1], seed=0).save(tmp_path / "m.json", metadata=fits)
+    assert checkpoint.read(path).metadata == fits
+    text = path.read_text()
+    start = text.index('"metadata": ') + len('"metadata": ')
+    assert json.JSONDecoder().raw_decode(text[start:])[1] == limit  # exactly at the limit
+    with pytest.raises(ValueError, match=rf"the metadata would take {limit + 1} bytes"):
+        MLP(2, [1], seed=0).save(tmp_path / "n.json", metadata={"note": "x" * (limit - 16)})
+
+
+def write_document(path: Path, text_of_metadata: str, model: MLP | None = None) -> Path:
+    """A saved model whose metadata is replaced by the given JSON text (checksum still valid:
+    it does not cover the metadata)."""
+    model = model or MLP(2, [3, 1], seed=0)
+    text = model.save(path).read_text()
+    head, _, rest = text.partition('"metadata": {},')
+    path.write_text(head + '"metadata": ' + text_of_metadata + "," + rest)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("metadata", "match"),
+    [
+        ("[" * 50_000 + "]" * 50_000, "nested too deeply|is nested more than 32"),
+        ('{"a": ' * 40 + "0" + "}" * 40, r"metadata(\['a'\])+ is nested more than 32"),
+        ('{"x": 1e999}', r"metadata\['x'\] is inf"),
+        ('{"x": NaN}', "NaN, which is not a finite number"),
+        ('{"x": ' + "9" * 5000 + "}", "Exceeds the limit|digits"),
+        ('{"x": ' + "9" * 400 + "}", r"metadata\['x'\] is an integer of 1329 bits"),
+        ('{"x": 1, "x": 2}', "the key 'x' appears twice"),
+    ],
+)
+def test_hostile_metadata_in_a_file_is_a_checkpoint_error(
+    tmp_path: Path, metadata: str, match: str
+) -> None:
+    path = write_document(tmp_path / "m.json", metadata)
+    for read in (checkpoint.read, nn.load_model, MLP(2, [3, 1], seed=1).load):
+        with pytest.raises(CheckpointError, match=f"^{path}: .*({match})"):
+            read(path)
+
+
+def test_metadata_longer_than_the_limit_is_refused_before_it_is_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limit = checkpoint.MAX_METADATA_BYTES
+    path = write_document(tmp_path / "m.json", '{"junk": [' + "[]," * (limit // 3) + "[]]}")
+    parsed: list[int] = []
+    real_decode = checkpoint._DECODER.raw_decode
+
+    def counting(text: str, *args: Any) -> Any:
+        parsed.append(len(text))
+        return real_decode(text, *args)
+
+    monkeypatch.setattr(checkpoint._DECODER, "raw_decode", counting)
+    for read in (checkpoint.read, nn.load_model, MLP(2, [3, 1], seed=1).load):
+        with pytest.raises(CheckpointError, match=r'the "metadata" field is longer than'):
+            read(path)
+    assert max(parsed) <= limit + 1  # never more than the limit handed to the parser
+
+
+def test_a_file_larger_than_its_model_can_be_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = MLP(2, [3, 1], seed=0)
+    path = model.save(tmp_path / "m.json")
+    with path.open("a") as f:  # 3 MB of trailing spaces: valid JSON, a junk-sized file
+        f.write(" " * 3_000_000)
+    sizes: list[int] = []
+    real_read = os.read
+
+    def counting(fd: int, n: int) -> bytes:
+        chunk = real_read(fd, n)
+        sizes.append(len(chunk))
+        return chunk
+
+    monkeypatch.setattr(os, "read", counting)
+    with pytest.raises(CheckpointError, match=r"more than a saved model of 13 parameters can"):
+        MLP(2, [3, 1], seed=1).load(path)
+    assert sum(sizes) == 0  # refused from the size alone
+    with pytest.raises(CheckpointError, match=r"more than a saved MLP of 13 parameters can"):
+        nn.load_model(path)
+    assert sum(sizes) <= 1 << 16  # the head, where the architecture is
+    with pytest.raises(CheckpointError, match=r"more than a saved MLP of 13 parameters can"):
+        checkpoint.read(path)

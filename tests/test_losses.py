@@ -484,3 +484,127 @@ def test_no_loss_is_negative_zero(
 def test_a_perfect_prediction_costs_plus_zero(loss: Any) -> None:
     value = loss().data
     assert value == 0.0 and math.copysign(1.0, value) == 1.0 and repr(value) == "0.0"
+
+
+# -- binary cross-entropy exact at the extremes (issue 27, finding 12) -------------------------
+
+
+def exact_bce(x: float, y: float, from_logits: bool) -> tuple[float, float]:
+    """The loss and its derivative in 80-digit arithmetic, rounded once to a float."""
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(80):
+        x_, y_ = mpmath.mpf(x), mpmath.mpf(y)
+        if from_logits:  # softplus(−|x|) plus a term of one sign: no digits cancel
+            loss = mpmath.log1p(mpmath.exp(-abs(x_))) + ((1 - y_) * x_ if x >= 0 else -y_ * x_)
+            slope = 1 / (1 + mpmath.exp(-x_)) - y_
+        else:
+            loss = -(y_ * mpmath.log(x_) if y else 0) - (1 - y_) * mpmath.log1p(-x_)
+            slope = -(y_ / x_ if y else 0) + (1 - y_) / (1 - x_)
+        return float(loss), float(slope)
+
+
+def ulps(a: float, b: float) -> float:
+    return abs(a - b) / math.ulp(b) if b else abs(a) / 5e-324
+
+
+PROBABILITIES = [1e-300, 1e-20, 1.1e-16, 3e-16, 1e-13, 1e-8, 0.001, 0.3, 0.5, 0.999, 1 - 1e-13]
+LOGITS = [-745.0, -40.0, -36.7, -3.0, -1e-10, 0.0, 1e-10, 3.0, 20.0, 36.7, 40.0, 700.0]
+
+
+@pytest.mark.parametrize("p", PROBABILITIES)
+@pytest.mark.parametrize("y", [0.0, 1.0, 0.25])
+def test_bce_on_probabilities_is_exact_to_the_last_bits(p: float, y: float) -> None:
+    x = Value(p)
+    loss = losses.binary_cross_entropy(x, y)
+    loss.backward()
+    value, slope = exact_bce(p, y, from_logits=False)
+    if y > 0 and p < math.exp(-100):  # log p floored at −100 as in PyTorch: no gradient
+        floored, slope = exact_bce(p, 0.0, from_logits=False)
+        value = 100 * y + (1 - y) * floored
+        slope *= 1 - y
+    assert ulps(loss.data, value) <= 2, (loss.data, value)
+    assert ulps(x.grad, slope) <= 4, (x.grad, slope)
+
+
+def test_bce_quoted_cases() -> None:
+    # the issue's numbers: log(1 − p) gave 1.000310945187316e-13 and, below 1.1e-16, 0
+    value = losses.binary_cross_entropy(Value(1e-13), 0.0).data
+    assert value == exact_bce(1e-13, 0.0, False)[0] == 1.00000000000005e-13
+    assert losses.binary_cross_entropy(Value(1e-17), 0.0).data == exact_bce(1e-17, 0.0, False)[0]
+    logit = losses.binary_cross_entropy(Value(40.0), 1.0, from_logits=True).data
+    assert logit == exact_bce(40.0, 1.0, True)[0] == 4.248354255291589e-18
+
+
+@pytest.mark.parametrize("z", LOGITS)
+@pytest.mark.parametrize("y", [0.0, 1.0, 0.3])
+def test_bce_on_logits_is_exact_to_the_last_bits(z: float, y: float) -> None:
+    x = Value(z)
+    loss = losses.binary_cross_entropy(x, y, from_logits=True)
+    loss.backward()
+    value, slope = exact_bce(z, y, from_logits=True)
+    assert ulps(loss.data, value) <= 2, (loss.data, value)
+    # σ(z) − y cancels where σ(z) ≈ y (as PyTorch's does): absolute error there
+    assert abs(x.grad - slope) <= 4 * math.ulp(max(abs(slope), y, 1e-300)), (x.grad, slope)
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+@pytest.mark.parametrize("y", [0.0, 1.0, 0.4])
+def test_bce_second_derivative_is_exact_too(from_logits: bool, y: float) -> None:
+    points = [1e-13, 1e-17, 0.3, 0.9] if not from_logits else [40.0, -40.0, 2.0, -0.5]
+    for x0 in points:
+        if y and not from_logits and x0 < 1e-16:
+            continue  # −y/p² ≈ −1e34: fine, but not the point here
+        h = ag.functional.hessian(
+            lambda v: losses.binary_cross_entropy(v, y, from_logits=from_logits)
+        )(x0)[0][0]
+        mpmath = pytest.importorskip("mpmath")
+        with mpmath.workdps(80):
+            x_ = mpmath.mpf(x0)
+            if from_logits:
+                s = 1 / (1 + mpmath.exp(-x_))
+                exact = float(s * (1 - s))
+            else:
+                exact = float(y / x_**2 + (1 - y) / (1 - x_) ** 2)
+        assert math.isclose(h, exact, rel_tol=1e-13), (x0, h, exact)
+
+
+def test_bce_gradients_match_torch_where_torch_does_not_clamp(torch: Any) -> None:
+    F = torch.nn.functional
+    for p in [1e-6, 0.001, 0.3, 0.5, 0.999, 1 - 1e-6]:
+        for y in [0.0, 1.0, 0.25]:
+            assert p * (1 - p) >= 1e-12
+            x = Value(p)
+            loss = losses.binary_cross_entropy(x, y)
+            loss.backward()
+            t = torch.tensor(p, dtype=torch.float64, requires_grad=True)
+            theirs = F.binary_cross_entropy(t, torch.tensor(y, dtype=torch.float64))
+            theirs.backward()
+            assert math.isclose(loss.data, theirs.item(), rel_tol=1e-15, abs_tol=0), (p, y)
+            assert math.isclose(x.grad, t.grad.item(), rel_tol=1e-12), (p, y)
+    for z in LOGITS:
+        for y in [0.0, 1.0, 0.3]:
+            x = Value(z)
+            loss = losses.binary_cross_entropy(x, y, from_logits=True)
+            loss.backward()
+            t = torch.tensor(z, dtype=torch.float64, requires_grad=True)
+            theirs = F.binary_cross_entropy_with_logits(t, torch.tensor(y, dtype=torch.float64))
+            theirs.backward()
+            # PyTorch's logits form loses small losses where z < 0 (z = −40, y = 0: 0.0):
+            # ours is never further from the exact value than theirs
+            exact = exact_bce(z, y, from_logits=True)[0]
+            ours_error, their_error = abs(loss.data - exact), abs(theirs.item() - exact)
+            assert ours_error <= their_error + 2 * math.ulp(exact), (z, y)
+            assert math.isclose(x.grad, t.grad.item(), rel_tol=1e-12, abs_tol=1e-15), (z, y)
+
+
+def test_where_torch_clamps_the_gradient_ours_is_the_exact_one(torch: Any) -> None:
+    # PyTorch divides by max(p(1 − p), 1e-12): at p = 1e-13 its slope is ~0.1, the true 1
+    p, y = 1e-13, 0.0
+    x = Value(p)
+    losses.binary_cross_entropy(x, y).backward()
+    t = torch.tensor(p, dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.binary_cross_entropy(t, torch.tensor(y, dtype=torch.float64)).backward()
+    exact = exact_bce(p, y, from_logits=False)[1]
+    assert ulps(x.grad, exact) <= 2
+    assert abs(t.grad.item() - exact) > 0.5  # theirs is clamped: the documented difference
+    assert "clamped" in (losses.binary_cross_entropy.__doc__ or "")

@@ -10,6 +10,10 @@ import copy
 import inspect
 import json
 import math
+import signal
+import sys
+import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -1047,3 +1051,234 @@ def test_clip_then_step_in_a_training_loop() -> None:
     ag.optim.clip_grad_norm([theta], max_norm=1.0)
     opt.step()
     assert 0.0 < theta.data <= 0.1
+
+
+# -- a gradient that is a Value (issue 27, finding 1) -----------------------------------------
+
+MAKERS = [
+    lambda ps: SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    lambda ps: Adam(ps, lr=0.1, amsgrad=True),
+    lambda ps: AdamW(ps, lr=0.1),
+    lambda ps: RMSprop(ps, lr=0.01, centered=True, momentum=0.5),
+    lambda ps: Adagrad(ps, lr=0.1, lr_decay=0.01),
+]
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_value_gradients_step_as_their_numbers_and_never_reach_data_or_state(make: Any) -> None:
+    # backward(create_graph=True) leaves Values in .grad; the step must use their numbers, and
+    # give bit for bit what the same numbers as floats give.
+    graph = [Value(0.5, label="a"), Value(-1.5, label="b")]
+    plain = [Value(0.5), Value(-1.5)]
+    with_graph, with_floats = make(graph), make(plain)
+    for _ in range(3):
+        for p in graph:
+            p.grad = 0.0
+        (graph[0] ** 3 * graph[1] + graph[1].tanh()).backward(create_graph=True)
+        assert all(isinstance(p.grad, Value) for p in graph)
+        for p, q in zip(plain, graph):
+            q_grad = q.grad
+            assert isinstance(q_grad, Value)
+            p.grad = q_grad.data
+        with_graph.step()
+        with_floats.step()
+        assert [type(p.data) for p in graph] == [float, float]
+        assert [p.data for p in graph] == [p.data for p in plain]
+        for key, values in with_graph.state.items():
+            assert [type(v) for v in values] == [float, float], key
+        assert with_graph.state == with_floats.state
+    json.dumps(with_graph.state_dict())  # plain numbers: JSON takes them
+
+
+def test_a_parameter_whose_data_is_a_value_is_stepped_from_its_number() -> None:
+    # a model damaged by an earlier (pre-fix) step: the next step repairs it
+    w = Value(1.0, label="w")
+    w.data = Value(2.0)  # type: ignore[assignment]
+    w.grad = 0.5
+    SGD([w], lr=0.1).step()
+    assert type(w.data) is float and w.data == 2.0 - 0.1 * 0.5
+
+
+@pytest.mark.parametrize("bad", ["0.5", None, [1.0], object()])
+def test_a_gradient_that_is_no_number_is_refused_naming_the_parameter(bad: Any) -> None:
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    a.grad, b.grad = 1.0, bad
+    opt = Adam([a, b])
+    with pytest.raises(TypeError, match=r"^Adam\.step: the gradient of parameter 1 \('b'\) is"):
+        opt.step()
+    assert (a.data, b.data, opt.state, opt.step_count) == (1.0, 2.0, {}, 0)
+
+
+def test_clip_grad_norm_reads_value_gradients_as_their_numbers() -> None:
+    a, b = Value(0.0), Value(0.0)
+    a.grad, b.grad = Value(3.0), Value(4.0)
+    assert ag.optim.clip_grad_norm([a, b], max_norm=1.0) == 5.0
+    assert type(a.grad) is float and type(b.grad) is float
+    assert math.isclose(a.grad, 3.0 / (5.0 + 1e-6)) and math.isclose(b.grad, 4.0 / (5.0 + 1e-6))
+    c = Value(0.0, label="c")
+    c.grad = "x"  # type: ignore[assignment]
+    with pytest.raises(TypeError, match=r"the gradient of parameter 0 \('c'\) is str 'x'"):
+        ag.optim.clip_grad_norm([c], max_norm=1.0)
+
+
+# -- a step is all or nothing, even under Ctrl-C (issue 27, finding 2) ------------------------
+
+OPTIM_DIR = str(Path(ag.optim.__file__).parent)
+
+
+def _snapshot(opt: Optimizer) -> Any:
+    return (
+        [p.data for p in opt.params],
+        [p.grad for p in opt.params],
+        copy.deepcopy(opt.state),
+        opt.step_count,
+    )
+
+
+def _warmed_up(make: Any) -> Optimizer:
+    params = [Value(0.1 * (i + 1), label=f"p{i}") for i in range(4)]
+    opt = make(params)
+    steps(opt, [0.3, -0.2, 0.5, -0.7])  # some state to keep or lose
+    for p, g in zip(params, [0.25, 0.4, -0.6, 0.1]):
+        p.grad = g
+    return opt
+
+
+def _commit_codes() -> set[Any]:
+    """The code that assigns a computed step: where an interrupt is held back, not raised."""
+    from autograd_core.optim import _atomic
+
+    holder = _atomic.deferred_interrupts
+    return {
+        Optimizer._commit.__code__,
+        holder.__enter__.__code__,
+        holder.__exit__.__code__,
+        holder._hold.__code__,
+    }
+
+
+def _run_with_tracer(opt: Optimizer, on_line: Any) -> None:
+    """``opt.step()`` with ``on_line(frame)`` called at every line the optim modules run."""
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        if event == "line":
+            on_line(frame)
+        return local
+
+    def start(frame: Any, event: str, arg: Any) -> Any:
+        return local if frame.f_code.co_filename.startswith(OPTIM_DIR) else None
+
+    previous = sys.gettrace()
+    sys.settrace(start)
+    try:
+        opt.step()
+    finally:
+        sys.settrace(previous)
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_an_interrupt_anywhere_before_the_assignments_changes_nothing(make: Any) -> None:
+    # A KeyboardInterrupt raised at each line of the step in turn (the tracer raises it where
+    # Ctrl-C would land), up to the assignments: each leaves parameters, gradients, state and
+    # step_count exactly as they were.
+    commit = _commit_codes()
+    lines = 0
+
+    def count(frame: Any) -> None:
+        nonlocal lines
+        lines += frame.f_code not in commit
+
+    _run_with_tracer(_warmed_up(make), count)
+    assert lines >= 10  # the step has that many places to be interrupted
+    for k in range(1, lines + 1):
+        opt = _warmed_up(make)
+        before = _snapshot(opt)
+        seen = 0
+
+        def interrupt(frame: Any, k: int = k) -> None:
+            nonlocal seen
+            if frame.f_code not in commit:
+                seen += 1
+                if seen == k:
+                    raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            _run_with_tracer(opt, interrupt)
+        assert _snapshot(opt) == before, f"interrupted at line {k} of {lines}"
+    opt = _warmed_up(make)
+    before = _snapshot(opt)
+    opt.step()
+    assert _snapshot(opt) != before  # the test can tell a step from none
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_ctrl_c_during_the_assignments_waits_until_they_are_all_done(make: Any) -> None:
+    # A real SIGINT sent at each line of the assignments in turn: the step completes (every
+    # parameter, the state, step_count), then the KeyboardInterrupt comes. (At the first
+    # line, `with deferred_interrupts():`, the holding handler is not installed yet: there
+    # the interrupt comes at once, and nothing has changed.)
+    commit = _commit_codes()
+    unchanged = _snapshot(_warmed_up(make))
+    reference = _warmed_up(make)
+    reference.step()
+    expected = _snapshot(reference)
+    lines = 0
+
+    def count(frame: Any) -> None:
+        nonlocal lines
+        lines += frame.f_code is Optimizer._commit.__code__
+
+    _run_with_tracer(_warmed_up(make), count)
+    assert lines >= 4
+    for k in range(1, lines + 1):
+        opt = _warmed_up(make)
+        seen = 0
+
+        def send(frame: Any, k: int = k) -> None:
+            nonlocal seen
+            if frame.f_code is Optimizer._commit.__code__:
+                seen += 1
+                if seen == k:
+                    signal.raise_signal(signal.SIGINT)
+
+        with pytest.raises(KeyboardInterrupt):
+            _run_with_tracer(opt, send)
+        wanted = unchanged if k == 1 else expected
+        assert _snapshot(opt) == wanted, f"SIGINT at line {k} of {lines}"
+    assert commit  # (the codes the first test excludes are these)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_step_in_another_thread_needs_no_signal_handler() -> None:
+    w = Value(1.0)
+    w.grad = 2.0
+    opt = SGD([w], lr=0.25)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            opt.step()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    assert errors == [] and w.data == 0.5 and opt.step_count == 1
+
+
+def test_an_ignored_sigint_stays_ignored() -> None:
+    w = Value(1.0)
+    w.grad = 2.0
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+
+        def send(frame: Any) -> None:
+            if frame.f_code is Optimizer._commit.__code__:
+                signal.raise_signal(signal.SIGINT)
+
+        opt = SGD([w], lr=0.25)
+        _run_with_tracer(opt, send)  # no KeyboardInterrupt: the handler says to ignore it
+        assert w.data == 0.5 and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -715,3 +715,90 @@ def test_arguments_are_checked_before_the_first_epoch(
     kwargs: dict[str, Any], error: type[Exception], match: str
 ) -> None:
     refused_before_training(error, match, **kwargs)
+
+
+# -- errors are the user's, divergence only for numbers too large (issue 27, finding 8) -------
+
+
+def test_a_custom_loss_functions_own_exception_passes_as_it_is() -> None:
+    X, y = data.make_moons(20, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    before = model.state_dict()
+
+    def buggy(outputs: Any, targets: Any) -> Any:
+        return 1 / 0
+
+    with pytest.raises(ZeroDivisionError) as caught:
+        training.fit(model, X, y, loss=buggy, epochs=3, progress=False)
+    assert str(caught.value) == "division by zero"  # (pytest's match would see the notes too)
+    assert "diverged" not in str(caught.value) and caught.value.__cause__ is None
+    if sys.version_info >= (3, 11):
+        assert caught.value.__notes__ == ["fit: raised by the loss function buggy in epoch 1"]
+    assert model.state_dict() == before  # raised before the first step
+    frames = [frame.name for frame in traceback_frames(caught.value)]
+    assert frames[-1] == "buggy"  # the traceback still ends where the user's bug is
+
+
+def traceback_frames(exc: BaseException) -> list[Any]:
+    import traceback
+
+    return list(traceback.extract_tb(exc.__traceback__))
+
+
+def test_an_error_in_a_users_model_passes_as_it_is_with_the_epoch() -> None:
+    class Broken(nn.Module):
+        def __init__(self) -> None:
+            self.w = ag.Value(1.0)
+            self.calls = 0
+
+        def parameters(self) -> list[ag.Value]:
+            return [self.w]
+
+        def __call__(self, x: Any) -> Any:
+            self.calls += 1
+            if self.calls > 40:  # the third epoch of 20 samples
+                raise ZeroDivisionError("the model's own bug")
+            return self.w * x[0]
+
+    X, y = data.make_moons(20, seed=0)
+    with pytest.raises(ZeroDivisionError) as caught:
+        training.fit(Broken(), X, y, loss="mse", epochs=5, progress=False)
+    assert str(caught.value) == "the model's own bug"
+    if sys.version_info >= (3, 11):
+        assert caught.value.__notes__ == ["fit: raised in epoch 3"]
+
+
+def test_divergence_is_said_only_of_numbers_too_large_for_a_float() -> None:
+    X, _ = data.make_moons(20, seed=0)
+    model = nn.MLP(2, [4, 1], activation="relu", seed=0)
+    with pytest.raises(OverflowError, match=r"^fit: the training diverged in epoch \d+ \(.*\); "):
+        training.fit(model, X, [1e300] * 20, loss="mse", lr=1.0, epochs=50, progress=False)
+
+
+def test_an_overflow_in_a_custom_loss_is_the_users_with_a_hint() -> None:
+    X, y = data.make_moons(20, seed=0)
+
+    def huge(outputs: Any, targets: Any) -> Any:
+        return math.exp(1000.0)
+
+    with pytest.raises(OverflowError) as caught:
+        training.fit(nn.MLP(2, [4, 1], seed=0), X, y, loss=huge, epochs=2, progress=False)
+    assert str(caught.value) == "math range error"
+    if sys.version_info >= (3, 11):
+        assert caught.value.__notes__[0] == "fit: raised by the loss function huge in epoch 1"
+        assert "try a smaller learning rate" in caught.value.__notes__[1]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="file modes are POSIX")
+def test_a_read_only_checkpoint_is_refused_before_training(tmp_path: Path) -> None:
+    X, y = data.make_moons(20, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    path = model.save(tmp_path / "ckpt.json")
+    path.chmod(0o444)
+    before = model.state_dict()
+    try:
+        with pytest.raises(PermissionError, match="read-only") as caught:
+            training.fit(model, X, y, epochs=2, checkpoint=path, progress=False)
+    finally:
+        path.chmod(0o644)
+    assert caught.value.filename == str(path) and model.state_dict() == before

@@ -20,6 +20,9 @@ They work on plain floats (no graph is built) and keep what they remember betwee
 so training can stop and resume bit-identically. Update rules, defaults and edge cases are
 PyTorch's, checked step by step against ``torch.optim``, with one deliberate difference: a
 non-finite gradient or update raises a ``ValueError`` naming the parameter and changes nothing.
+A step is all or nothing even under Ctrl-C (the new values are computed first, then assigned
+with the interrupt held back; see ``_atomic``), and a gradient that is a ``Value`` (after
+``backward(create_graph=True)``) counts as its number: ``data`` and the state hold floats only.
 
 A scheduler (``StepLR``, ``ExponentialLR``, ``CosineAnnealingLR``, ``LambdaLR``) sets
 ``optimizer.lr`` for each epoch; ``clip_grad_norm`` shrinks all gradients together when their

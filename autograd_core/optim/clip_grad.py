@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from autograd_core._checks import real
 from autograd_core.engine import Value
+from autograd_core.optim._atomic import deferred_interrupts, number_of
 from autograd_core.optim.optimizer import _describe
 
 __all__ = ["clip_grad_norm"]
@@ -27,6 +28,10 @@ def clip_grad_norm(
     limited. (The 10⁻⁶ is PyTorch's; it keeps the clipped norm just below max_norm.)
     Smaller gradients are left as they are.
 
+    A gradient that is a ``Value`` (after ``backward(create_graph=True)``) counts as its
+    number, and a clipped one becomes a float: the scaled number. The gradients are scaled
+    all together or not at all, even if Ctrl-C is pressed meanwhile.
+
     Args:
         params: A ``Value`` or an iterable of them (``model.parameters()``).
         max_norm: The largest allowed norm, a number ``> 0`` (``math.inf``: never clip).
@@ -36,8 +41,8 @@ def clip_grad_norm(
         The norm of the gradients *before* clipping, as a float (0.0 for no parameters).
 
     Raises:
-        TypeError: for params that are not Values, or a max_norm or norm_type that is not a
-            real number.
+        TypeError: for params that are not Values, a gradient that is not a number, or a
+            max_norm or norm_type that is not a real number.
         ValueError: for max_norm or norm_type out of range, and when a gradient is nan or inf
             (naming the parameter) or the norm overflows; the gradients are then unchanged.
 
@@ -69,13 +74,7 @@ def clip_grad_norm(
         if norm_type == "inf"
         else real(norm_type, "norm_type", where, minimum=0.0, exclusive_minimum=True, finite=False)
     )
-    grads = [p.grad for p in parameters]
-    for i, g in enumerate(grads):
-        if not math.isfinite(g):
-            raise ValueError(
-                f"{where}: the gradient of {_describe(parameters[i], i)} is {g!r}, so the "
-                "total norm is not finite; gradients left unchanged"
-            )
+    grads = [_gradient(p, i, where) for i, p in enumerate(parameters)]
     total = _norm(grads, p_norm)
     if not math.isfinite(total):
         raise ValueError(
@@ -83,9 +82,28 @@ def clip_grad_norm(
         )
     coefficient = limit / (total + 1e-6)
     if coefficient < 1.0:
-        for p in parameters:
-            p.grad = p.grad * coefficient
+        clipped = [g * coefficient for g in grads]
+        with deferred_interrupts():  # all of them or, before the first, none (Ctrl-C waits)
+            for p, g in zip(parameters, clipped):
+                p.grad = g
     return total
+
+
+def _gradient(p: Value, i: int, where: str) -> float:
+    """Parameter ``i``'s gradient as a finite float (a Value gradient gives its number)."""
+    g = p.grad
+    number = g if type(g) is float else number_of(g)
+    if number is None:
+        raise TypeError(
+            f"{where}: the gradient of {_describe(p, i)} is {type(g).__name__} {g!r}, not a "
+            "number; gradients left unchanged"
+        )
+    if not math.isfinite(number):
+        raise ValueError(
+            f"{where}: the gradient of {_describe(p, i)} is {number!r}, so the "
+            "total norm is not finite; gradients left unchanged"
+        )
+    return number
 
 
 def _norm(xs: list[float], p: float) -> float:

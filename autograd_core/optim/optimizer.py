@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from autograd_core._checks import exact_keys, integer, real
 from autograd_core._gc import pausing_gc
 from autograd_core.engine import Value
+from autograd_core.optim._atomic import deferred_interrupts, number_of
 from autograd_core.optim._hyperparameters import (
     REQUIRED,
     Configurable,
@@ -117,10 +118,20 @@ class Optimizer(Configurable):
     def step(self) -> None:
         """Update every parameter's ``data`` from its ``grad`` by the optimizer's rule.
 
+        A step is all or nothing. Every new value is computed and checked before the first
+        one is assigned, and the assignments (parameters, state, ``step_count``) hold back a
+        Ctrl-C until they are all done: a ``KeyboardInterrupt`` during ``step`` leaves either
+        the model and the optimizer as they were or the step complete, never half of it.
+
+        A gradient that is a ``Value`` (after ``backward(create_graph=True)``) is used as its
+        number, ``grad.data``: ``data`` and the state only ever hold floats.
+
         Raises:
             ValueError: if a gradient or parameter is ``nan``/``inf``, or the update would make
                 a parameter or the optimizer's state non-finite (say, lr far too large). The
                 message names the parameter; no parameter and no state is changed.
+            TypeError: if a gradient or a parameter's ``data`` is not a number (naming the
+                parameter); nothing is changed.
 
         Example:
             >>> import autograd_core as ag
@@ -136,9 +147,10 @@ class Optimizer(Configurable):
         grads = [p.grad for p in params]
         # Check everything before changing anything, so a bad gradient in the last parameter
         # cannot leave the first ones updated and the rest not. (A sum is finite when every
-        # term is: one C-level sum each, and the loop that names the culprit only when not.)
+        # term is: one C-level sum each; the loop that converts a Value gradient to its number,
+        # or names the culprit, runs only when a sum says so.)
         if not (_all_finite(data) and _all_finite(grads)):
-            self._name_non_finite(params, data, grads)
+            data, grads = self._numbers(params, data, grads)
         if self.maximize:
             grads = [-g for g in grads]
         try:
@@ -150,26 +162,29 @@ class Optimizer(Configurable):
             ) from None
         if not (_all_finite(new_data) and all(map(_all_finite, new_state.values()))):
             self._name_non_finite_update(params, grads, new_data, new_state)
-        for p, x in zip(params, new_data):
-            p.data = x
-        self.state = new_state
-        self.step_count += 1
+        self._commit(new_data, new_state, self.step_count + 1)
 
-    def _name_non_finite(
-        self, params: Sequence[Value], data: list[float], grads: list[float]
-    ) -> None:
-        name = type(self).__name__
+    def _commit(self, new_data: list[float], new_state: dict[str, list[float]], count: int) -> None:
+        """Assign a computed step: every parameter, the state and the count, or (before the
+        first assignment) none of them. A Ctrl-C meanwhile waits until the end."""
+        with deferred_interrupts():
+            for p, x in zip(self.params, new_data):
+                p.data = x
+            self.state = new_state
+            self.step_count = count
+
+    def _numbers(
+        self, params: Sequence[Value], data: list[Any], grads: list[Any]
+    ) -> tuple[list[float], list[float]]:
+        """``data`` and ``grads`` as finite floats (a Value gives its number), or an error
+        naming the first parameter that has none."""
+        where = f"{type(self).__name__}.step"
+        checked_data, checked_grads = [], []
         for i, (x, g) in enumerate(zip(data, grads)):
-            if not math.isfinite(g):
-                raise ValueError(
-                    f"{name}.step: the gradient of {_describe(params[i], i)} is {g!r}; "
-                    "no parameter was changed"
-                )
-            if not math.isfinite(x):
-                raise ValueError(
-                    f"{name}.step: {_describe(params[i], i)} has data {x!r}; "
-                    "no parameter was changed"
-                )
+            described = _describe(params[i], i)
+            checked_grads.append(_finite_number(g, f"the gradient of {described} is", where))
+            checked_data.append(_finite_number(x, f"{described} has data", where))
+        return checked_data, checked_grads
 
     def _name_non_finite_update(
         self,
@@ -265,10 +280,11 @@ class Optimizer(Configurable):
             state[key] = [
                 from_saved(real, v, f"state {key!r}[{i}]", where) for i, v in enumerate(values)
             ]
-        # Everything checked: now change the optimizer, all at once.
-        vars(self).update(hyperparameters)
-        self.step_count = step_count
-        self.state = state
+        # Everything checked: now change the optimizer, all at once (Ctrl-C waits).
+        with deferred_interrupts():
+            vars(self).update(hyperparameters)
+            self.step_count = step_count
+            self.state = state
 
     # -- for subclasses ----------------------------------------------------------------------
 
@@ -316,10 +332,32 @@ def _all_finite(xs: Iterable[Any]) -> bool:
     """True when every number is finite (a sum is finite when its terms are: checked in C). An
     overflowing sum of finite numbers, or terms that are not floats, give False: the caller
     then looks at each."""
-    total = sum(xs, 0.0)
+    try:
+        total = sum(xs, 0.0)
+    except (TypeError, ArithmeticError):  # a str, a huge int, a Value with an odd data, ...
+        return False
     return type(total) is float and not total - total
 
 
 def _describe(p: Value, i: int) -> str:
     """How messages name parameter ``i``: with its label when it has one."""
     return f"parameter {i} ({p.label!r})" if p.label else f"parameter {i}"
+
+
+def _finite_number(value: Any, subject: str, where: str) -> float:
+    """The finite number ``value`` stands for (see ``number_of``), or an error naming it."""
+    number = number_of(value)
+    if number is None:
+        raise TypeError(
+            f"{where}: {subject} {type(value).__name__} {_short(value)}, not a number; "
+            "no parameter was changed"
+        )
+    if not math.isfinite(number):
+        raise ValueError(f"{where}: {subject} {number!r}; no parameter was changed")
+    return number
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
