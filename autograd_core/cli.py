@@ -14,6 +14,9 @@ Sub-commands:
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import itertools
+import math
 import os
 import sys
 import time
@@ -76,17 +79,9 @@ def _graph(args: argparse.Namespace) -> int:
             grad = "" if args.no_backward else f"  {value.grad:.6g}"
             print(f"  {name:<{width}}  {value.data:>12.6g}{grad}")
     if args.html is not None:  # the step-through page of autograd_core/stepthrough.py
-        try:
-            viz.save_graph(
-                out, args.html, format="html", rankdir=args.rankdir, max_nodes=args.max_nodes
-            )
-        except ValueError as exc:  # a graph too large to step through
-            return fail(str(exc))
-        except (viz.RendererNotFoundError, viz.RenderError, OSError) as exc:
-            return fail(str(exc), status=1)
-        print(f"wrote {args.html}", file=sys.stderr if args.output == "-" else sys.stdout)
-        if args.output is None:
-            return 0  # the page replaces graph.svg unless -o asks for a picture too
+        status = _write_page(out, args, fail)
+        if status or args.output is None:
+            return status  # the page replaces graph.svg unless -o asks for a picture too
     target = args.output or "graph.svg"
     try:
         if target == "-":
@@ -100,6 +95,33 @@ def _graph(args: argparse.Namespace) -> int:
         raise  # the reader has gone (`| head`): main() ends quietly
     except (viz.RendererNotFoundError, viz.RenderError, OSError) as exc:
         return fail(str(exc), status=1)
+    return 0
+
+
+def _write_page(out: ag.Value, args: argparse.Namespace, fail: Callable[..., int]) -> int:
+    """``graph --html FILE``: the step-through page; 0, or ``fail``'s status."""
+    viz = ag.viz
+    try:
+        viz.save_graph(
+            out,
+            args.html,
+            format="html",
+            rankdir=args.rankdir,
+            max_nodes=args.max_nodes,
+            timeout=args.timeout,
+        )
+    except ValueError as exc:  # a graph too large to step through
+        return fail(str(exc))
+    except viz.RenderTimeoutError:  # the advice in this command's words
+        return fail(
+            f"--html: Graphviz did not lay out the page within {args.timeout:g} s and was "
+            "stopped; allow more time with --timeout (e.g. --timeout 120), or draw fewer values "
+            "with --max-nodes",
+            status=1,
+        )
+    except (viz.RendererNotFoundError, viz.RenderError, OSError) as exc:
+        return fail(str(exc), status=1)
+    print(f"wrote {args.html}", file=sys.stderr if args.output == "-" else sys.stdout)
     return 0
 
 
@@ -129,6 +151,16 @@ def _positive_int(text: str) -> int:
     return number
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        number = 0.0
+    if not 0.0 < number < 1e6:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return number
+
+
 # -- train: the README's main job ----------------------------------------------------------------
 
 _DATASETS = ("moons", "circles", "xor", "spiral", "linear")
@@ -136,6 +168,21 @@ _LOSS_CHOICES = ("auto", "hinge", "bce", "bce_logits", "cross_entropy", "mse")
 _OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 _DEFAULT_SAMPLES = {"moons": 100, "circles": 100, "xor": 4, "spiral": 300, "linear": 100}
 _DEFAULT_NOISE = {"moons": 0.1, "circles": 0.05, "xor": 0.0, "spiral": 0.05, "linear": 0.1}
+
+# Sizes a job may ask for, checked before anything is allocated (a scalar engine keeps one
+# Python object per parameter and per operation). Measured on the project's 2-core machine:
+# 1,005,001 parameters take 1.4 GB; full-batch training runs about 7-10 million
+# multiply-adds (parameters × samples) a second; one million moons points take 0.3 s and
+# about 150 MB to make. Past these a run ended after minutes in a raw MemoryError.
+MAX_SAMPLES = 1_000_000
+MAX_PARAMETERS = 1_000_000
+MAX_WORK = 10**9  # parameters × samples, one epoch: about two minutes here
+# The decision boundary is the model run by numpy on a grid of resolution² points, one array
+# of grid points × layer width at a time (a few alive at once); the grid is made coarser for
+# a wide layer so that one array stays within this, down to _MIN_RESOLUTION.
+_PLOT_BYTES = 256 * 2**20
+_RESOLUTION = 200  # plot.plot_decision_boundary's default
+_MIN_RESOLUTION = 50
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -145,6 +192,7 @@ def _train(args: argparse.Namespace) -> int:
     try:
         _check_out(args)
         loss = _choose_loss(args)
+        _check_sizes(args, loss)
         dataset = _load_data(args)
         model = _build_model(args, dataset, loss)
         opt, scheduler = _build_optimizer(args, model)
@@ -203,6 +251,54 @@ def _choose_loss(args: argparse.Namespace) -> str:
             f"the linear data set is a regression problem: use --loss mse, not {loss}", 2
         )
     return loss
+
+
+def _check_sizes(args: argparse.Namespace, loss: str) -> None:
+    """Refuse, before anything is allocated, a job too large to run: too many points, too
+    many parameters, too much work per epoch, or a model too wide to draw the decision
+    boundary of (see MAX_SAMPLES, MAX_PARAMETERS, MAX_WORK)."""
+    samples = args.samples or _DEFAULT_SAMPLES[args.dataset]
+    if samples > MAX_SAMPLES:
+        raise _JobError(
+            f"--samples {samples:,} is more than the {MAX_SAMPLES:,} points a run may use "
+            "(a million points take about 150 MB and 0.3 s to make); use fewer --samples",
+            2,
+        )
+    n_out = (args.classes if args.dataset == "spiral" else 2) if loss == "cross_entropy" else 1
+    widths = [1 if args.dataset == "linear" else 2, *args.hidden, n_out]
+    parameters = sum((a + 1) * b for a, b in itertools.pairwise(widths))
+    shape = " ".join(map(str, args.hidden)) or "(none)"
+    if parameters > MAX_PARAMETERS:
+        raise _JobError(
+            f"--hidden {shape} makes a model of {parameters:,} parameters, more than the "
+            f"{MAX_PARAMETERS:,} a run may have (each is a Python object: a million take about "
+            "1.4 GB); use narrower or fewer --hidden layers",
+            2,
+        )
+    if parameters * samples > MAX_WORK:
+        raise _JobError(
+            f"{parameters:,} parameters × {samples:,} points is {parameters * samples:.2g} "
+            f"multiply-adds an epoch, more than the {MAX_WORK:.0e} a run may do (about two "
+            "minutes an epoch); use fewer --samples or narrower --hidden layers",
+            2,
+        )
+    widest = max(widths)
+    plotted = not args.no_plot and widths[0] == 2 and importlib.util.find_spec("matplotlib")
+    if plotted and _plot_resolution(widest) < _MIN_RESOLUTION:
+        limit = _PLOT_BYTES // (8 * _MIN_RESOLUTION**2)
+        raise _JobError(
+            f"--hidden {shape}: the decision-boundary plot draws layers up to {limit:,} wide "
+            f"(a {widest:,}-wide one would need {8 * widest * _RESOLUTION**2 / 2**30:.2g} GiB "
+            f"on its grid); use --hidden layers at most {limit:,} wide, or --no-plot",
+            2,
+        )
+
+
+def _plot_resolution(widest: int) -> int:
+    """Grid points along each axis of the decision boundary for a model whose widest layer
+    is ``widest``: plot's default 200, coarser where one grid × width array would pass
+    _PLOT_BYTES (a 10,000-wide layer at 200 needed 2.98 GiB and died)."""
+    return min(_RESOLUTION, math.isqrt(_PLOT_BYTES // (8 * widest)))
 
 
 def _load_data(args: argparse.Namespace) -> _DataSet:
@@ -394,7 +490,8 @@ def _write_outputs(
         written.append(history.to_csv(out / "history.csv"))
     except OSError as exc:
         raise _JobError(f"cannot write to {str(out)!r}: {exc}") from exc
-    written += _plots(model, dataset.points, dataset.labels, history, out)
+    if not args.no_plot:
+        written += _plots(model, dataset.points, dataset.labels, history, out)
     if not args.no_graph:
         written += _forward_graph(model, dataset.points, dataset.labels, loss, out)
     return written
@@ -430,7 +527,11 @@ def _plots(
     plot.plot_history(history, written[0])
     if len(X[0]) == 2:
         written.append(out / "decision_boundary.png")
-        plot.plot_decision_boundary(model, X, y, written[-1], title="decision boundary")
+        widest = max(layer.nout for layer in model.layers) if isinstance(model, nn.MLP) else 1
+        resolution = _plot_resolution(widest)
+        plot.plot_decision_boundary(
+            model, X, y, written[-1], title="decision boundary", resolution=resolution
+        )
     else:
         print("skipped decision_boundary.png: the data is not two-dimensional")
     return written
@@ -486,7 +587,7 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--samples",
         type=_positive_int,
         metavar="N",
-        help="number of points (default: 100; xor 4, spiral 300)",
+        help=f"number of points (default: 100; xor 4, spiral 300; at most {MAX_SAMPLES:,})",
     )
     add(
         "--noise",
@@ -501,7 +602,8 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="*",
         default=[16, 16],
         metavar="N",
-        help="hidden layer widths (default 16 16)",
+        help=f"hidden layer widths (default 16 16); the model may have at most "
+        f"{MAX_PARAMETERS:,} parameters, and parameters × samples at most {MAX_WORK:.0e}",
     )
     add(
         "--activation",
@@ -559,6 +661,12 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     add("--out", metavar="DIR", help="directory for the artefacts (default runs/<timestamp>)")
     add("--no-progress", action="store_true", help="no progress bar (shown only in a terminal)")
     add("--no-graph", action="store_true", help="do not draw graph.svg (one sample's graph)")
+    add(
+        "--no-plot",
+        action="store_true",
+        help="do not draw history.png and decision_boundary.png (the decision boundary is "
+        f"drawn for layers up to {_PLOT_BYTES // (8 * _MIN_RESOLUTION**2):,} wide)",
+    )
 
 
 def _positive_float(text: str) -> float:
@@ -665,6 +773,13 @@ def _add_graph_options(graph: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="write a page that steps through the forward and backward pass (open it in a "
         "browser) instead of graph.svg",
+    )
+    graph.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long the --html page's layout may take (default 10)",
     )
 
 

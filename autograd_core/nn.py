@@ -336,9 +336,8 @@ class Neuron(Module):
         self._act = _ACTIVATION_FUNCTIONS[self.activation]
         uniform = _uniform(seed, "Neuron")
         bound = _bound(self.init, self.activation, nin, fan_out)
-        self.w = [Value(uniform(-bound, bound)) for _ in range(nin)]
-        self.b = Value(0.0)
-        _label_parameters(self)
+        self.w = [Value(uniform(-bound, bound), label=f"w{i}") for i in range(nin)]
+        self.b = Value(0.0, label="b")  # (the labels _short_name gives; see _prefix_labels)
 
     def __call__(self, x: Input) -> Value:
         z: Value = dot(self.w, x, self.b)
@@ -415,7 +414,7 @@ class Layer(Module):
         self.neurons = [
             Neuron(nin, self.activation, self.init, rng, fan_out=nout) for _ in range(nout)
         ]
-        _label_parameters(self)
+        _prefix_labels(self.neurons, "n")
 
     def __call__(self, x: Input) -> list[Value]:
         return self.batch([x])[0]
@@ -541,7 +540,7 @@ class MLP(Module):
             )
             for i in range(len(self.nouts))
         ]
-        _label_parameters(self)
+        _prefix_labels(self.layers, "L")
 
     def __call__(self, x: Any) -> Any:
         if isinstance(x, (Value, int, float)):
@@ -666,14 +665,18 @@ def _build(architecture: _checkpoint.Architecture) -> Module:
 _LABEL_PARTS = {"layers": "L", "neurons": "n"}
 
 
-def _label_parameters(module: Module) -> None:
-    """Label every parameter of ``module`` with the short form of its name (``L0.n3.w0``).
+def _prefix_labels(parts: Sequence[Module], letter: str) -> None:
+    """Prefix the labels of each part's parameters with its place: ``n3.`` or ``L0.``.
 
-    A layer relabels its neurons' parameters and a model its layers', so the outermost module
-    built has the last word and the labels match its ``named_parameters``.
+    A neuron labels its own (``w0``, ``b``), a layer prefixes its neurons' and a model its
+    layers', so the labels are :func:`_short_name` of the outermost module's
+    ``named_parameters`` (``L0.n3.w0``), each made by one concatenation per level (a layer of
+    a million weights is labelled in a fraction of a second).
     """
-    for name, p in module.named_parameters():
-        p.label = _short_name(name)
+    for i, part in enumerate(parts):
+        prefix = f"{letter}{i}."
+        for p in part.parameters():
+            p.label = prefix + p.label
 
 
 def _short_name(name: str) -> str:

@@ -347,6 +347,15 @@ def set_applier(apply: Callable[[Op, Sequence[Any]], Any]) -> None:
 
 _bound_ops: dict[tuple[Op, tuple[float, ...]], Op] = {}
 _table: dict[str, Op] = {}
+# The names of the table's own rows, set once they are all registered (end of this module):
+# these cannot be replaced; a user's op can, by registering its name again.
+_built_in: frozenset[str] = frozenset()
+_MAX_ARITY = 64  # more inputs than this: arity=None (n-ary), as sum and dot
+_MAX_SYMBOL = 32  # the pictures shorten labels to this length too
+_ROW_FIELDS = frozenset(
+    ("defaults", "doc", "example", "method", "function", "activation", "selects",
+     "finite_partials")
+)  # fmt: skip
 
 
 def register_op(
@@ -364,22 +373,36 @@ def register_op(
     The returned :class:`Op` is callable on floats and on ``Value`` objects, and it is checked
     by the test-suite's finite-difference property like every built-in op.
 
+    Registering the name of one of your own ops again replaces it (a notebook cell run
+    twice just works; nodes made before keep the op they were made with); the built-in
+    names (``mul``, ``tanh``, ...) cannot be replaced.
+
+    Everything is checked here, naming the op: ``arity``, ``symbol``, ``params``,
+    ``argnames`` and the other fields; and at each use, the rule's result (one derivative per
+    input, also when it is fed Values for higher order) and the forward's (NaN is refused as
+    NaN, with the inputs that gave it).
+
     Args:
-        name: Unique name of the op.
+        name: Unique name of the op (printable text).
         forward: Float function computing the output.
         partials: ``partials(out, *inputs)`` returning ``∂out/∂input`` for every input, written
             with ``+ - * / **`` and ``autograd_core.ops`` helpers so it also works on Values;
             or a tuple of numbers when they are constants (``(1.0, -1.0)`` for ``a - b``).
-        arity: Number of inputs.
-        symbol: Text shown in graph pictures.
-        params: Names of hyper-parameters; use ``op.bind(value)`` to fix them.
-        argnames: Names of the inputs for error messages.
+        arity: Number of inputs, an int from 1 to 64; ``None`` for any number (as ``sum``).
+        symbol: Text shown in graph pictures (printable, at most 32 characters).
+        params: Names of hyper-parameters, a tuple of identifiers such as ``("slope",)``; use
+            ``op.bind(value)`` to fix them.
+        argnames: Names of the inputs for error messages, one per input.
         **row: The other fields of :class:`Op` (``defaults``, ``doc``, ...). ``method``,
             ``function`` and ``activation`` take effect for the built-in rows only, which
             exist before the engine, ``ag`` and ``nn`` read the table.
 
     Returns:
         The new op.
+
+    Raises:
+        TypeError: A field of the wrong type (``arity="1"``, ``symbol=12345``), naming the op.
+        ValueError: A field out of range, or the name of a built-in op.
 
     Example:
         >>> import autograd_core as ag
@@ -390,18 +413,125 @@ def register_op(
         >>> y.data, y.parents[0].grad
         (8.0, 12.0)
     """
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"register_op: name must be a non-empty string, got {name!r}")
-    if name in _table:
-        raise ValueError(f"register_op: an op named {name!r} is already registered")
+    if not isinstance(name, str) or not name.strip() or not name.isprintable():
+        raise TypeError(f"register_op: name must be a non-empty printable string, got {name!r}")
+    if name in _built_in:
+        raise ValueError(
+            f"register_op: {name!r} is a built-in op and cannot be replaced; give your op "
+            "another name"
+        )
+    where = f"register_op({name!r})"
     if not callable(forward) or not (callable(partials) or isinstance(partials, tuple)):
         raise TypeError(
-            f"register_op({name!r}): forward must be callable and partials callable or a "
+            f"{where}: forward must be callable and partials callable or a "
             f"tuple of constants, got {forward!r} and {partials!r}"
         )
+    arity = _checked_arity(arity, where)
+    params = _checked_names(params, "params", where, None)
+    argnames = None if argnames is None else _checked_names(argnames, "argnames", where, arity)
+    _check_symbol(symbol, where)
+    unknown = sorted(set(row) - _ROW_FIELDS)
+    if unknown:
+        raise TypeError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}")
+    if len(row.get("defaults", ())) > len(params):
+        raise ValueError(f"{where}: more defaults than params {params!r}")
+    if _built_in:  # a user's op: its forward and rule checked at each use, naming it
+        forward = _checked_forward(name, forward)
+        if not isinstance(partials, tuple):
+            partials = _checked_rule(name, partials, len(params))
     op = Op(name, forward, partials, arity, symbol, params, argnames, **row)
-    _table[name] = op
+    _table[name] = op  # replaces a user's op of that name (a notebook cell run again)
     return op
+
+
+def _checked_arity(arity: Any, where: str) -> int | None:
+    """``arity`` as an int from 1 to _MAX_ARITY, or None (any number of inputs)."""
+    if arity is None:
+        return None
+    if isinstance(arity, bool) or not isinstance(arity, numbers.Integral):
+        raise TypeError(
+            f"{where}: arity must be an int (or None for any number of inputs), got "
+            f"{type(arity).__name__} {arity!r}"
+        )
+    count = int(arity)
+    if not 1 <= count <= _MAX_ARITY:
+        raise ValueError(
+            f"{where}: arity must be from 1 to {_MAX_ARITY} (None for any number of "
+            f"inputs), got {arity!r}"
+        )
+    return count
+
+
+def _checked_names(names: Any, what: str, where: str, count: int | None) -> tuple[str, ...]:
+    """``params`` or ``argnames``: a sequence (not a lone string) of distinct identifiers."""
+    if isinstance(names, str) or not isinstance(names, (tuple, list)):
+        raise TypeError(
+            f"{where}: {what} must be a tuple of names such as ('slope',), got {names!r}"
+        )
+    for n in names:
+        if not isinstance(n, str) or not n.isidentifier():
+            raise TypeError(f"{where}: each of {what} must be a name (identifier), got {n!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{where}: {what} has a name twice: {tuple(names)!r}")
+    if count is not None and len(names) != count:
+        raise ValueError(f"{where}: {what} needs one name per input ({count}), got {names!r}")
+    return tuple(names)
+
+
+def _check_symbol(symbol: Any, where: str) -> None:
+    """``symbol``: None, or printable text of 1 to _MAX_SYMBOL characters."""
+    if symbol is None:
+        return
+    if not isinstance(symbol, str):
+        raise TypeError(
+            f"{where}: symbol must be a str (the text the pictures write), got "
+            f"{type(symbol).__name__} {symbol!r}"
+        )
+    if not symbol.strip() or not symbol.isprintable() or len(symbol) > _MAX_SYMBOL:
+        raise ValueError(
+            f"{where}: symbol must be printable text of 1 to {_MAX_SYMBOL} characters, "
+            f"got {symbol!r}"
+        )
+
+
+def _checked_forward(name: str, forward: Callable[..., float]) -> Callable[..., float]:
+    """A user's forward that says so when it returns NaN. The engine adds the op's name and
+    the inputs (``myop: forward returned NaN (not a number); got x=1.0 (Value 'x')``)."""
+
+    def checked(*args: Any) -> float:
+        out = forward(*args)
+        if isinstance(out, float) and out != out:
+            raise ValueError("forward returned NaN (not a number)")
+        return out
+
+    return checked
+
+
+def _checked_rule(name: str, rule: Rule, n_params: int) -> Rule:
+    """A user's partials rule whose result is checked when it is fed Values (gradients of
+    gradients, where a number or None ended in "'float' object is not iterable"): one
+    derivative per input, named by the op when it is not. Fed floats, the engine checks it
+    (``layout.checked_partials``)."""
+
+    def checked(out: Any, *args: Any) -> tuple[Any, ...]:
+        result = rule(out, *args)
+        if type(out) is float:
+            return result
+        inputs = len(args) - n_params
+        if type(result) is not tuple:
+            if not isinstance(result, (tuple, list)):
+                raise TypeError(
+                    f"{name}: the partials rule must return a tuple of {inputs} derivative(s), "
+                    f"got {type(result).__name__} {_short(result)}"
+                )
+            result = tuple(result)
+        if len(result) != inputs:
+            raise ValueError(
+                f"{name}: partials rule returned {len(result)} value(s) for {inputs} input(s)"
+            )
+        return result
+
+    return checked
 
 
 def get_op(name: str) -> Op:
@@ -791,6 +921,8 @@ CROSS_ENTROPY = register_op(
 )  # fmt: skip
 """``−log softmax(z)[target]`` of logits ``z₁..z_K`` as one node, its target class bound:
 ``losses.cross_entropy`` builds one per sample. Its partials are ``softmax(z) − onehot``."""
+
+_built_in = frozenset(_table)  # the rows above: register_op refuses to replace them
 
 
 def methods() -> list[Op]:

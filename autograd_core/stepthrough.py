@@ -56,12 +56,23 @@ from autograd_core.ops import data as _plain
 if TYPE_CHECKING:
     from autograd_core.viz import GraphDrawing
 
-__all__ = ["to_html", "explain", "StepThrough", "MAX_NODES"]
+__all__ = ["to_html", "explain", "StepThrough", "MAX_NODES", "PAGE_LIMIT"]
 
 MAX_NODES = 300
 """Largest graph (counting every value, constants included) that :func:`to_html` steps
 through by default. Past a few hundred values a page of steps is neither quick to render nor
 possible to follow; draw such graphs collapsed or step through a part of them."""
+
+PAGE_LIMIT = 10_000
+"""Largest graph :func:`to_html` steps through at all, whatever ``max_nodes`` says (``None``
+included). Measured on the project's 2-core machine: Graphviz does not lay out even 2,000
+values of a chain within the default 10 s, and a 100,000-value fan took 18 s and 650 MB before
+the renderer started (2.5 GB with it). Past this the page is refused after a walk that stops
+counting at :data:`_COUNT_LIMIT` values, in well under a second."""
+
+# The walk that counts a graph's values stops here: a graph of millions is refused as "more
+# than a million values" after about 0.5 s instead of after a walk of all of it.
+_COUNT_LIMIT = 1_000_000
 
 NumberFormat = str | Callable[[float], str]
 Step = dict[str, Any]
@@ -76,6 +87,7 @@ def to_html(
     max_nodes: int | None = MAX_NODES,
     title: str | None = None,
     program: str | None = None,
+    timeout: float | None = 10.0,
 ) -> str:
     """A self-contained HTML page that steps through the forward and backward pass of ``root``.
 
@@ -93,17 +105,22 @@ def to_html(
             ``"BT"``.
         number_format: A format spec (``".4g"``) or a function from float to text, for every
             number on the page.
-        max_nodes: The largest graph accepted, counting every value; ``None`` for no limit.
+        max_nodes: The largest graph accepted, counting every value; ``None`` for no limit
+            other than :data:`PAGE_LIMIT` (10,000 values), which no page goes past.
         title: The page's heading; by default it names ``root``.
         program: The Graphviz program, as in :func:`autograd_core.viz.to_svg`.
+        timeout: Seconds Graphviz may spend laying out the picture (``None``: no limit), as
+            in :func:`autograd_core.viz.to_svg`.
 
     Returns:
         The HTML document.
 
     Raises:
-        ValueError: The graph has more than ``max_nodes`` values (the message says what to
-            draw instead), or an option is out of range.
+        ValueError: The graph has more than ``max_nodes`` values, or more than
+            :data:`PAGE_LIMIT` (the message says what to draw instead), or an option is out
+            of range.
         autograd_core.viz.RendererNotFoundError: No Graphviz program was found.
+        autograd_core.viz.RenderTimeoutError: Graphviz ran over ``timeout`` and was stopped.
 
     Example:
         >>> import autograd_core as ag
@@ -126,11 +143,17 @@ def to_html(
         max_nodes = _checks.integer(max_nodes, "max_nodes", "to_html", minimum=1)
     if title is not None and not isinstance(title, str):
         raise TypeError(f"to_html: title must be a str, got {type(title).__name__}")
+    if timeout is not None:
+        timeout = _checks.real(timeout, "timeout", "to_html", minimum=0.0, exclusive_minimum=True)
     fmt = _formatter(number_format)
 
+    # Count first, with a walk that stops: a graph of millions is refused in a second instead
+    # of after drawing it (a 100,000-value fan took 18 s and 650 MB to reach the renderer).
+    limit = PAGE_LIMIT if max_nodes is None else min(max_nodes, PAGE_LIMIT)
+    count, network = _count_values(root, _COUNT_LIMIT)
+    if count > limit:
+        raise ValueError(_too_large(count, network, max_nodes))
     order = topological_order(root)
-    if max_nodes is not None and len(order) > max_nodes:
-        raise ValueError(_too_large(order, max_nodes))
 
     options: dict[str, Any] = {
         "rankdir": rankdir,
@@ -164,7 +187,11 @@ def to_html(
         if not node.label:  # say in the picture what the panel calls this box and its copies
             for dot_id in (box, *picture.copies.get(node, ())):
                 drawing.body.append(f"\t{dot_id} [xlabel=<<I>{html.escape(names[node])}</I>>]\n")
-    svg = viz.render_source(drawing.source, "svg", program=program).decode("utf-8")
+    try:
+        svg = viz.render_source(drawing.source, "svg", program=program, timeout=timeout)
+    except viz.RenderError as exc:  # advice in to_html's own keywords (it has no collapse=)
+        timed_out = isinstance(exc, viz.RenderTimeoutError)
+        raise type(exc)(_render_failed(exc, len(order), timeout, timed_out)) from None
 
     heading = title if title is not None else f"Backpropagation through {names[root]}"
     summary = (
@@ -172,12 +199,44 @@ def to_html(
         f"{record.forward_steps} forward and {record.backward_steps} backward steps · "
         f"the gradients of one {names[root]}.backward() from zero"
     )
-    return _page(heading, summary, _inline_svg(svg), payload)
+    return _page(heading, summary, _inline_svg(svg.decode("utf-8")), payload)
 
 
-def _too_large(order: list[Value], max_nodes: int) -> str:
-    """Why the page is refused, and what to draw instead."""
-    network = any(node.op is not None and node.op.base in (DOT, AFFINE) for node in order)
+def _count_values(root: Value, stop: int) -> tuple[int, bool]:
+    """How many values ``root``'s graph holds (``stop + 1`` for more than ``stop``), and
+    whether it holds a neuron (a ``dot`` or ``affine`` node): a walk that ends at ``stop``."""
+    seen = {root}
+    stack = [root]
+    network = False
+    while stack:
+        node = stack.pop()
+        op = node.op
+        if op is not None and op.base in (DOT, AFFINE):
+            network = True
+        for parent in node.parents:
+            if parent not in seen:
+                if len(seen) >= stop:
+                    return stop + 1, network
+                seen.add(parent)
+                stack.append(parent)
+    return len(seen), network
+
+
+def _render_failed(exc: Exception, values: int, timeout: float | None, timed_out: bool) -> str:
+    """The renderer's failure, with advice in :func:`to_html`'s own keywords (the renderer's
+    own advice names ``collapse=``, which a step-through page does not have)."""
+    if timed_out:
+        return (
+            f"to_html: Graphviz did not lay out the picture of {values} values within "
+            f"{timeout or 0:g} s and was stopped; allow more time with timeout= (e.g. "
+            "timeout=120; None waits for ever), or step through a smaller piece of the graph"
+        )
+    reason = str(exc).split(" (probably out of memory")[0]
+    return f"to_html: {reason}; step through a smaller piece of the graph"
+
+
+def _too_large(count: int, network: bool, max_nodes: int | None) -> str:
+    """Why the page is refused, and what to draw instead, in one line."""
     if network:
         instead = (
             'see the whole network with ag.viz.draw_graph(y, collapse="neuron") (one box per '
@@ -189,11 +248,18 @@ def _too_large(order: list[Value], max_nodes: int) -> str:
             'and sums up the middle; for a network, draw_graph(y, collapse="neuron") draws one '
             "box per neuron)"
         )
+    shown = f"more than {_COUNT_LIMIT:,}" if count > _COUNT_LIMIT else str(count)
+    if count <= PAGE_LIMIT and max_nodes is not None:
+        return (
+            f"to_html: the graph has {shown} values, more than max_nodes={max_nodes}; a "
+            "step-through page that large would be slow to render and too long to follow. "
+            f"Instead {instead}, step through a smaller piece (one neuron, say), or pass "
+            "max_nodes=None to build the page anyway"
+        )
     return (
-        f"to_html: the graph has {len(order)} values, more than max_nodes={max_nodes}; a "
-        "step-through page that large would be slow to render and too long to follow. Instead "
-        f"{instead}, step through a smaller piece (one neuron, say), or pass max_nodes=None "
-        "to build the page anyway"
+        f"to_html: the graph has {shown} values, more than the {PAGE_LIMIT:,} a step-through "
+        "page can hold whatever max_nodes says (Graphviz takes minutes to lay out a few "
+        f"thousand). Instead {instead}, or step through a smaller piece (one neuron, say)"
     )
 
 
@@ -207,7 +273,7 @@ def explain(root: Value, **options: Any) -> StepThrough:
     Args:
         root: The value to differentiate.
         **options: Options of :func:`to_html` (``gradient``, ``rankdir``, ``number_format``,
-            ``max_nodes``, ``title``, ``program``).
+            ``max_nodes``, ``title``, ``program``, ``timeout``).
 
     Returns:
         A :class:`StepThrough`; its ``html`` is the page, ``save(path)`` writes it.
@@ -680,13 +746,15 @@ def _names(
             if name not in taken:
                 return name
 
+    from autograd_core.viz import _printable  # (viz imports this module: import on use)
+
     names: dict[Value, str] = {}
     root = order[-1]
     for node in order:
-        if node.label:
-            names[node] = _shorten(node.label)
-        elif node not in drawn:
-            names[node] = _minus(fmt(node.data))  # a constant inside an oval: its value names it
+        if node.label:  # controls and bidi controls escaped, as in the picture
+            names[node] = _shorten(_printable(node.label))
+        elif node not in drawn:  # a constant inside an oval: its value names it
+            names[node] = _printable(_minus(fmt(node.data)))
         elif node is root and "out" not in taken:
             names[node] = "out"
         else:
@@ -778,16 +846,33 @@ def _page(heading: str, summary: str, svg: str, payload: dict[str, Any]) -> str:
     # The page is also well-formed XML (every tag closed, the script in CDATA), which lets the
     # tests parse it strictly. All user text is escaped: in the title and heading by
     # html.escape, in the picture by Graphviz, in the JSON by _json_for_script; the script puts
-    # text on the page with textContent only, never as markup.
+    # text on the page with textContent only, never as markup. Before that, every text the
+    # page shows goes through the pictures' own escaping of controls (viz._printable): JSON
+    # escapes C0 controls, but JSON.parse gives them back raw, and a bidirectional control
+    # (U+202E) in a label would reorder the panel's line of numbers.
+    from autograd_core.viz import _printable  # (viz imports this module: import on use)
+
+    heading, summary = _printable(heading), _printable(summary)
     return _TEMPLATE.format(
         title=html.escape(heading, quote=True),
         heading=html.escape(heading, quote=False),
         summary=html.escape(summary, quote=False),
         css=_CSS,
         svg=svg,
-        data=_json_for_script(payload),
+        data=_json_for_script(_escaped(payload, _printable)),
         script=_SCRIPT,
     )
+
+
+def _escaped(item: Any, escape: Callable[[str], str]) -> Any:
+    """``item`` (the page's JSON: dicts, lists, strings, numbers) with every string escaped."""
+    if isinstance(item, str):
+        return escape(item)
+    if isinstance(item, list):
+        return [_escaped(x, escape) for x in item]
+    if isinstance(item, dict):
+        return {key: _escaped(value, escape) for key, value in item.items()}
+    return item
 
 
 _TEMPLATE = """<!DOCTYPE html>

@@ -57,8 +57,10 @@ Design choices, and why:
   neither, rendering raises an error that says what to install, and the DOT text
   (``draw_graph(y).source``) still works.
 * **Any text is safe.** Labels, op symbols and formatted numbers are escaped for DOT and XML;
-  control characters, NUL, non-characters such as U+FFFE and lone surrogates are shown as
-  Python-style escapes (``\\x00``), so the SVG always parses.
+  control characters, NUL, bidirectional controls (U+202E, which would reorder the text around
+  it), non-characters such as U+FFFE and lone surrogates are shown as Python-style escapes
+  (``\\x00``, ``\\u202e``), so the SVG always parses and reads as written. The step-through
+  page escapes its text the same way.
 * **Files appear whole.** :func:`save_graph` writes a temporary file and renames it over the
   target, as checkpoints are saved (:mod:`autograd_core.checkpoint`): a reader never sees half a
   picture, and saving to a symlink replaces the file it points to, keeping the link.
@@ -500,8 +502,9 @@ def save_graph(
         path: Where to write.
         format: ``"svg"``, ``"png"``, ``"pdf"`` or ``"dot"``, to override the extension.
         program: The Graphviz program, as in :func:`to_svg`.
-        timeout: Seconds the program may run (``None``: no limit).
-        **options: Options of :func:`draw_graph`.
+        timeout: Seconds the program may run (``None``: no limit), for a picture and for
+            the step-through page alike.
+        **options: Options of :func:`draw_graph` (of :func:`to_html` for ``.html``).
 
     Returns:
         The path written.
@@ -517,7 +520,7 @@ def save_graph(
     path = Path(path)
     # The step-through page (autograd_core/stepthrough.py) is a format of its own: .html
     if format == "html" or (format is None and path.suffix.lower() in (".html", ".htm")):
-        write_atomically(path, to_html(root, program=program, **options))
+        write_atomically(path, to_html(root, program=program, timeout=timeout, **options))
         return path
     if format is None:
         fmt = _FORMATS.get(path.suffix.lower())
@@ -1589,12 +1592,16 @@ def _number_formatter(number_format: NumberFormat) -> Callable[[float], str]:
 
 # Characters that XML 1.0 forbids or that break a renderer: C0 and C1 controls, DEL, lone
 # surrogates (which cannot even be encoded as UTF-8) and the non-characters U+FDD0-U+FDEF and
-# U+xFFFE/U+xFFFF of every plane. They are written as Python escapes, so a label shows what
-# it holds. One str.translate does this and the HTML escaping: four times faster than a regex
-# and html.escape, which matters for a 100,000-value picture.
+# U+xFFFE/U+xFFFF of every plane; and the bidirectional controls (U+061C, U+200E/F,
+# U+202A-E, U+2066-9), which would reorder the text around a label: "a\u202e" made the
+# step-through panel show a chain-rule line reversed. They are written as Python escapes, so
+# a label shows what it holds. One str.translate does this and the HTML escaping: four times
+# faster than a regex and html.escape, which matters for a 100,000-value picture.
+_BIDI_CONTROLS = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 _UNSAFE_CODES = [
     *range(0x20),
     *range(0x7F, 0xA0),
+    *_BIDI_CONTROLS,
     *range(0xD800, 0xE000),
     *range(0xFDD0, 0xFDF0),
     *(plane * 0x10000 + last for plane in range(17) for last in (0xFFFE, 0xFFFF)),
@@ -1628,6 +1635,19 @@ def _html(text: str) -> str:
         a&lt;b\x00\ufffe
     """
     return text.translate(_HTML_SAFE)
+
+
+def _printable(text: str) -> str:
+    r"""``text`` with every character a picture or a page must not show raw (controls, bidi
+    controls, lone surrogates, non-characters) written as a Python escape; the one escaping
+    of labels, symbols and numbers in the pictures and the step-through page.
+
+    Example:
+        >>> from autograd_core.viz import _printable
+        >>> print(_printable("a\u202eb\x00"))
+        a\u202eb\x00
+    """
+    return text.translate(_PRINTABLE)
 
 
 def _shorten(text: str) -> str:

@@ -77,3 +77,59 @@ def test_other_models_go_through_their_own_forward_pass() -> None:
     model = Doubled()
     assert plot._layers(model) is None
     assert_scores_are_predict(model, random_points(11)[:50])
+
+
+# -- shown in Jupyter with nothing set up (issue 24) ------------------------------------------
+
+
+def run_in_fresh_kernel(code: str) -> list[dict[str, Any]]:
+    """Run ``code`` as one cell in a new IPython kernel; its display messages' data bundles."""
+    jupyter_client = pytest.importorskip("jupyter_client")
+    manager, client = jupyter_client.manager.start_new_kernel(kernel_name="python3")
+    try:
+        msg_id = client.execute(code)
+        shown: list[dict[str, Any]] = []
+        while True:
+            msg = client.get_iopub_msg(timeout=120)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind = msg["msg_type"]
+            if kind in ("execute_result", "display_data"):
+                shown.append(msg["content"]["data"])
+            elif kind == "error":
+                raise AssertionError("\n".join(msg["content"]["traceback"]))
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                return shown
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+HISTORY = (
+    "from autograd_core import plot\n"
+    "from autograd_core.training import History\n"
+    "h = History(loss=[1.0, 0.5, 0.25], accuracy=[0.5, 0.75, 1.0], lr=[0.1] * 3)\n"
+)
+
+
+@pytest.mark.slow
+def test_a_plot_is_a_picture_in_a_fresh_kernel() -> None:
+    shown = run_in_fresh_kernel(HISTORY + "plot.plot_history(h)")
+    assert len(shown) == 1 and "image/png" in shown[0], [sorted(d) for d in shown]
+    assert shown[0]["image/png"]  # (base64 of the PNG)
+
+
+@pytest.mark.slow
+def test_a_plot_is_shown_once_when_pyplot_is_in_use() -> None:
+    code = (
+        "import matplotlib.pyplot as plt\n%matplotlib inline\n" + HISTORY + "plot.plot_history(h)"
+    )
+    shown = run_in_fresh_kernel(code)
+    assert [("image/png" in d) for d in shown] == [True], [sorted(d) for d in shown]
+
+
+def test_the_figure_draws_itself_as_png() -> None:
+    fig = plot.plot_history(training.History(loss=[1.0, 0.5]))
+    assert isinstance(fig, plot.PlotFigure)
+    png = fig._repr_png_()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
