@@ -59,10 +59,14 @@ _extras: dict[int, dict[str, Any]] = {}
 _tagged_classes: dict[type, type] = {}
 
 
-def _forget(node: Value) -> None:
-    extras = _extras.pop(id(node), None)
+def _forget(node: Value, table: dict[int, dict[str, Any]] = _extras) -> None:
+    # (the table is bound here, not looked up: at interpreter exit the module's globals may
+    # already be None when the last hooked nodes are freed)
+    extras = table.pop(id(node), None)
     if extras is not None and extras.get("hooks"):
-        hooks.count -= 1
+        counter = globals().get("hooks")
+        if counter is not None:
+            counter.count -= 1
 
 
 def _tagged(cls: type[Value]) -> type[Value]:
