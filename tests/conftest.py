@@ -31,3 +31,21 @@ def torch():  # type: ignore[no-untyped-def]
     ``from tests.conftest import require_torch`` (tests/ is a package).
     """
     return require_torch()
+
+
+@pytest.fixture
+def refuse_temporary_files(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A function that makes ``os.open`` refuse every ``*.tmp`` file with EACCES, as a folder
+    without write permission does for an unprivileged user (simulated, so that the tests hold
+    when they run as root, who may write anywhere)."""
+    real_open = os.open
+
+    def refusing(name: object, flags: int, *args: object, **kwargs: object) -> int:
+        if str(name).endswith(".tmp"):
+            raise PermissionError(13, "Permission denied", str(name))
+        return real_open(name, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    def refuse() -> None:
+        monkeypatch.setattr(os, "open", refusing)
+
+    return refuse

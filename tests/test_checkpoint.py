@@ -19,6 +19,7 @@ import tempfile
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -745,7 +746,7 @@ def test_a_read_only_file_is_not_replaced(tmp_path: Path, mode: int) -> None:
 
 
 def test_errors_of_the_temporary_file_name_the_users_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, refuse_temporary_files: Callable[[], None]
 ) -> None:
     # a folder where no file can be made: the error was about ".m.json.<pid>.<hex>.tmp"
     missing = tmp_path / "no-such-folder" / "m.json"
@@ -755,14 +756,7 @@ def test_errors_of_the_temporary_file_name_the_users_path(
     assert "no-such-folder" in str(caught.value)
     # a folder that is not writable, as an unprivileged user meets it: the OS refuses the
     # temporary file with EACCES (simulated here, so that the test also runs as root)
-    real_open = os.open
-
-    def refusing(name: Any, flags: int, *args: Any, **kwargs: Any) -> int:
-        if str(name).endswith(".tmp"):
-            raise PermissionError(13, "Permission denied", str(name))
-        return real_open(name, flags, *args, **kwargs)
-
-    monkeypatch.setattr(os, "open", refusing)
+    refuse_temporary_files()
     target = tmp_path / "m.json"
     with pytest.raises(PermissionError) as caught:
         MLP(2, [1], seed=0).save(target)

@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,7 @@ def test_finding_2_ctrl_c_during_a_large_step_is_all_or_nothing() -> None:
 
 @pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
 def test_finding_6_save_refuses_a_read_only_file_and_names_the_users_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, refuse_temporary_files: Callable[[], None]
 ) -> None:
     # Before: m.save(p) and fit(checkpoint=p) silently replaced a 0444 file, where
     # open(p, "w") raises PermissionError; a read-only folder gave an error naming the
@@ -113,14 +114,7 @@ def test_finding_6_save_refuses_a_read_only_file_and_names_the_users_path(
     # the folder: as an unprivileged user's os.open refuses the temporary file (simulated,
     # so that the entry holds when the tests run as root; tests/test_checkpoint.py has the
     # real chmod 555 folder for other users)
-    real_open = os.open
-
-    def refusing(name: Any, flags: int, *args: Any, **kwargs: Any) -> int:
-        if str(name).endswith(".tmp"):
-            raise PermissionError(13, "Permission denied", str(name))
-        return real_open(name, flags, *args, **kwargs)
-
-    monkeypatch.setattr(os, "open", refusing)
+    refuse_temporary_files()
     with pytest.raises(PermissionError) as caught:
         model.save(tmp_path / "new.json")
     assert caught.value.filename == str(tmp_path / "new.json")
