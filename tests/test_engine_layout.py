@@ -110,22 +110,3 @@ def test_hooks_and_anomaly_sites_do_not_keep_nodes_alive() -> None:
         assert hooks.hooks.count == 0
     finally:
         gc.enable()
-
-
-def test_a_hooked_node_freed_at_interpreter_exit_raises_nothing() -> None:
-    # Issue 27, finding 11: at exit the module's globals are set to None before the last hooked
-    # nodes are freed; their clean-up said "'NoneType' object has no attribute 'pop'"
-    from autograd_core.engine import hooks as module
-
-    y = Value(1.0) * 2.0
-    y.register_hook(lambda g: g)
-    forget = type(y).__del__
-    saved = module._extras, module.hooks
-    count = module.hooks.count
-    module._extras, module.hooks = None, None  # type: ignore[assignment]
-    try:
-        forget(y)  # as the interpreter would call it then: nothing raised
-    finally:
-        module._extras, module.hooks = saved
-    assert id(y) not in module._extras  # its extras are gone from the table all the same
-    module.hooks.count = count - 1  # (the counter was out of reach: y's hook, taken off here)

@@ -1,9 +1,10 @@
 """Issue 27's hostile corpus, part two: the surface a user touches first.
 
-Findings 3, 4, 5, 7, 10 and 13 of issue 27 ("Hardened, round 3"), one entry each: the advice
-of the step-through's errors and its size limit, bidirectional controls in labels, the
-``train`` command's size checks, ``register_op``'s checks, the PyTorch bridge, and what
-``make demo`` installs. (The other findings are in tests/test_hostile_corpus.py.) The comment
+Findings 3, 4, 5, 7, 10, 11 and 13 of issue 27 ("Hardened, round 3"), one entry each: the
+advice of the step-through's errors and its size limit, bidirectional controls in labels, the
+``train`` command's size checks, ``register_op``'s checks, the PyTorch bridge, hooked nodes at
+interpreter exit, and what ``make demo`` installs. (Findings 1, 2, 6, 8, 9 and 12 are in
+tests/test_hostile_round3_state.py.) The comment
 of each entry gives what the issue measured before the fix; deeper tests of the same behaviour
 are in tests/test_stepthrough.py, tests/test_cli_train.py and tests/test_interop.py.
 """
@@ -369,3 +370,25 @@ def test_finding_13_make_demo_installs_the_package_and_plot_only() -> None:
     assert commands == ["make demo", "make test"]
     top = readme.split("\n## ")[0]
     assert "`plot` extra" in top and "`dev` and `docs` extras" in top
+
+
+# -- finding 11: no exception at interpreter exit ---------------------------------------------
+
+
+def test_finding_11_a_hooked_node_freed_at_interpreter_exit_raises_nothing() -> None:
+    # Issue 27, finding 11: at exit the module's globals are set to None before the last hooked
+    # nodes are freed; their clean-up said "'NoneType' object has no attribute 'pop'"
+    from autograd_core.engine import hooks as module
+
+    y = Value(1.0) * 2.0
+    y.register_hook(lambda g: g)
+    forget = type(y).__del__
+    saved = module._extras, module.hooks
+    count = module.hooks.count
+    module._extras, module.hooks = None, None  # type: ignore[assignment]
+    try:
+        forget(y)  # as the interpreter would call it then: nothing raised
+    finally:
+        module._extras, module.hooks = saved
+    assert id(y) not in module._extras  # its extras are gone from the table all the same
+    module.hooks.count = count - 1  # (the counter was out of reach: y's hook, taken off here)
