@@ -229,7 +229,7 @@ class Op:
             raise TypeError(
                 f"{self.name}: expected {len(self.param_names)} parameter(s), got {len(params)}"
             )
-        key = (self, params)
+        key = (self, _signed(params))
         bound = _bound_ops.get(key) if cache else None
         if bound is not None:
             return bound
@@ -266,6 +266,16 @@ class _Bound(Op):
         if name == "base":  # (not set yet: a half-made op)
             raise AttributeError(name)
         return getattr(self.base, name)
+
+
+def _signed(param: Any) -> Any:
+    """A parameter as a cache key: −0.0 == 0.0, but as parameters they differ (a bias of −0.0
+    keeps a sum of −0.0 terms negative, one of +0.0 makes it +0.0), so a zero keeps its sign."""
+    if type(param) is float:
+        return (param, math.copysign(1.0, param)) if param == 0.0 else param
+    if type(param) is tuple:
+        return tuple(map(_signed, param))
+    return param
 
 
 def _constant_rule(constants: tuple[float, ...]) -> Rule:

@@ -204,3 +204,15 @@ def test_constant_partials_are_checked(partials: Any, error: type, message: str)
     with pytest.raises(error, match=message):
         ag.register_op("test_bad_constants", lambda a, b: a + b, partials, arity=2)
     assert "test_bad_constants" not in [o.name for o in ag.ops.all_ops()]
+
+
+def test_a_bound_op_keeps_the_sign_of_a_zero_parameter() -> None:
+    # −0.0 == 0.0, so a cache keyed on the parameters alone handed a bias of −0.0 (dot without
+    # a bias) to a later dot with the bias +0.0, and a perfect prediction's loss became −0.0
+    # in whichever test ran second
+    first = ag.dot([Value(0.0)], [-1.0])  # no bias: the sum starts at −0.0
+    second = ag.dot([Value(0.0)], [-1.0], 0.0)  # the bias +0.0
+    assert math.copysign(1.0, first.data) == -1.0
+    assert math.copysign(1.0, second.data) == 1.0
+    ag.ops.LEAKY_RELU.bind(-0.0)
+    assert math.copysign(1.0, ag.ops.LEAKY_RELU.bind(0.0).params[0]) == 1.0
