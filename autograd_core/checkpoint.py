@@ -1,11 +1,13 @@
 """Saved models: the JSON file format, how it is written safely and how it is read back.
 
-**The file.** A saved model is one JSON object::
+**The file.** A saved model is one JSON object:
 
-    {"format": "autograd-core-model", "version": 1,
-     "architecture": {"type": "MLP", "nin": 2, "nouts": [16, 1], ...},
-     "num_parameters": 65, "checksum": "sha256:...", "metadata": {...},
-     "parameters": {"layers.0.neurons.0.w.0": 0.123, ...}}
+```json
+{"format": "autograd-core-model", "version": 1,
+ "architecture": {"type": "MLP", "nin": 2, "nouts": [16, 1], ...},
+ "num_parameters": 65, "checksum": "sha256:...", "metadata": {...},
+ "parameters": {"layers.0.neurons.0.w.0": 0.123, ...}}
+```
 
 The ``architecture`` is what :meth:`Module.config <autograd_core.nn.Module.config>` returns;
 ``parameters`` maps every dotted parameter name to its value. The checksum is a SHA-256 of a

@@ -3,7 +3,7 @@
 Each function here looks at its argument: a plain number gives a plain float (with the same
 domain checks and error messages as the graph version), a ``Value`` gives a new node in the
 graph. So the same formula can be evaluated on floats to check a result and on Values to
-differentiate it::
+differentiate it:
 
     >>> import autograd_core as ag
     >>> ag.tanh(0.5)                      # a float
@@ -17,7 +17,7 @@ parents, not a chain of a thousand additions. A neuron's ``w·x + b`` is one ``d
 The second half turns a function into its derivatives, as JAX does: ``grad(f)`` is the function
 ``x ↦ f′(x)``, and since a derivative can itself be a graph (``ag.grad(..., create_graph=True)``),
 ``grad(grad(f))`` is ``f″``. ``value_and_grad``, ``jacobian`` and ``hessian`` follow, and
-``gradcheck`` / ``gradgradcheck`` check first and second derivatives against finite differences::
+``gradcheck`` / ``gradgradcheck`` check first and second derivatives against finite differences:
 
     >>> from autograd_core.functional import grad, hessian
     >>> grad(grad(ag.sin))(0.5) == -ag.sin(0.5)

@@ -1,9 +1,11 @@
 """The op table: every differentiable operation, declared once.
 
 An operation is three things: a name, a *forward* function on floats, and a *partials rule*
-that returns the local derivative of the output with respect to each input::
+that returns the local derivative of the output with respect to each input:
 
-    MUL = Op("mul", forward=operator.mul, partials=lambda out, a, b: (b, a))
+```python
+MUL = Op("mul", forward=operator.mul, partials=lambda out, a, b: (b, a))
+```
 
 The engine calls ``forward`` to compute a node's value and ``partials`` to record, next to the
 node's parents, the numbers ``∂out/∂input``. ``Value.backward`` then only has to multiply and add

@@ -10,7 +10,7 @@ Next, Previous, Play and Reset (the arrow keys, space and Home do the same).
   the numbers that produced it: ``n = (x1*w1 + x2*w2) + b = (−6) + 6.881 = 0.8814``.
 * **Backward.** The output's gradient is seeded with 1, then the nodes are handled in reverse
   topological order. The current node and the edges its gradient travels along light up, and a
-  panel shows the chain rule with real numbers::
+  panel shows the chain rule with real numbers:
 
       x1.grad += ∂(x1*w1)/∂x1 · (x1*w1).grad = (−3) · 0.5 = −1.5
 
@@ -56,7 +56,7 @@ from autograd_core.ops import data as _plain
 if TYPE_CHECKING:
     from autograd_core.viz import GraphDrawing
 
-__all__ = ["to_html", "explain", "StepThrough", "MAX_NODES", "PAGE_LIMIT"]
+__all__ = ["to_html", "explain", "StepThrough", "GraphTooLargeError", "MAX_NODES", "PAGE_LIMIT"]
 
 MAX_NODES = 300
 """Largest graph (counting every value, constants included) that :func:`to_html` steps
@@ -69,6 +69,12 @@ included). Measured on the project's 2-core machine: Graphviz does not lay out e
 values of a chain within the default 10 s, and a 100,000-value fan took 18 s and 650 MB before
 the renderer started (2.5 GB with it). Past this the page is refused after a walk that stops
 counting at :data:`_COUNT_LIMIT` values, in well under a second."""
+
+TEXT_PX = 9.5
+"""The size, in CSS pixels, of the picture's smallest text (Graphviz's 10 pt edge labels and
+legend; the boxes' rows are 11 pt) at the page's default zoom. The page zooms out to show the
+whole graph only while its text stays this large; past that it shows a readable part and
+follows the steps (pan and zoom to see the rest)."""
 
 # The walk that counts a graph's values stops here: a graph of millions is refused as "more
 # than a million values" after about 0.5 s instead of after a walk of all of it.
@@ -116,9 +122,9 @@ def to_html(
         The HTML document.
 
     Raises:
-        ValueError: The graph has more than ``max_nodes`` values, or more than
-            :data:`PAGE_LIMIT` (the message says what to draw instead), or an option is out
-            of range.
+        GraphTooLargeError: The graph has more than ``max_nodes`` values, or more than
+            :data:`PAGE_LIMIT`; a ``ValueError`` whose one line says what to draw instead.
+        ValueError: An option is out of range.
         autograd_core.viz.RendererNotFoundError: No Graphviz program was found.
         autograd_core.viz.RenderTimeoutError: Graphviz ran over ``timeout`` and was stopped.
 
@@ -152,7 +158,7 @@ def to_html(
     limit = PAGE_LIMIT if max_nodes is None else min(max_nodes, PAGE_LIMIT)
     count, network = _count_values(root, _COUNT_LIMIT)
     if count > limit:
-        raise ValueError(_too_large(count, network, max_nodes))
+        raise GraphTooLargeError(_too_large(count, network, max_nodes))
     order = topological_order(root)
 
     options: dict[str, Any] = {
@@ -164,10 +170,11 @@ def to_html(
     picture = _Picture(viz.draw_graph(root, **options))
     names = _names(order, picture.box, fmt)
     record = _Recorder(order, picture, names, fmt, seed)
-    payload = {
+    steps = record.steps()
+    payload: dict[str, Any] = {
         "boxes": list(picture.box.values()),
         "parts": list(picture.shows),
-        "steps": record.steps(),
+        "steps": steps,
     }
 
     # Graphviz sizes each box to its text. The page rewrites the grad row as gradients arrive,
@@ -199,7 +206,30 @@ def to_html(
         f"{record.forward_steps} forward and {record.backward_steps} backward steps · "
         f"the gradients of one {names[root]}.backward() from zero"
     )
-    return _page(heading, summary, _inline_svg(svg.decode("utf-8")), payload)
+    inline = _inline_svg(svg.decode("utf-8"))
+    payload["view"] = {"readable": _readable_scale(inline)}
+    # what the page is, in words: for a notebook that shows no HTML until its cell is run
+    description = f"step-through of {names[root]}: {len(order)} values, {len(steps) - 1} steps"
+    return _page(heading, summary, description, inline, payload)
+
+
+def _readable_scale(svg: str) -> float:
+    """The zoom at which the picture's smallest text is :data:`TEXT_PX` pixels tall.
+
+    Graphviz writes ``width="916pt"`` and ``viewBox="0 0 916 923"``: one unit of the picture is
+    ``916 pt / 916`` = 4/3 px at zoom 1, and a ``font-size="10.00"`` text is 13.3 px tall there.
+    """
+    root = re.search(r"<svg\b[^>]*>", svg)
+    sizes = [float(x) for x in re.findall(r'<text\b[^>]*\bfont-size="([\d.]+)"', svg)]
+    if root is None or not sizes or min(sizes) <= 0:
+        return 1.0
+    width = re.search(r'\bwidth="([\d.]+)(pt|px)?"', root.group(0))
+    box = re.search(r'\bviewBox="[-\d.]+ [-\d.]+ ([\d.]+) [\d.]+"', root.group(0))
+    if width is None or box is None or float(box.group(1)) <= 0:
+        return 1.0
+    px_per_pt = 4 / 3 if width.group(2) in (None, "pt") else 1.0
+    px_per_unit = float(width.group(1)) * px_per_pt / float(box.group(1))
+    return round(TEXT_PX / (min(sizes) * px_per_unit), 4)
 
 
 def _count_values(root: Value, stop: int) -> tuple[int, bool]:
@@ -238,29 +268,45 @@ def _render_failed(exc: Exception, values: int, timeout: float | None, timed_out
 def _too_large(count: int, network: bool, max_nodes: int | None) -> str:
     """Why the page is refused, and what to draw instead, in one line."""
     if network:
-        instead = (
-            'see the whole network with ag.viz.draw_graph(y, collapse="neuron") (one box per '
-            "neuron, its parameters inside)"
-        )
+        instead = 'see the whole network with ag.viz.draw_graph(y, collapse="neuron")'
     else:
         instead = (
-            "see the whole graph with ag.viz.draw_graph(y) (it keeps the inputs and the output "
-            'and sums up the middle; for a network, draw_graph(y, collapse="neuron") draws one '
-            "box per neuron)"
+            "see the whole graph with ag.viz.draw_graph(y) (or, for a network, "
+            'draw_graph(y, collapse="neuron"))'
         )
     shown = f"more than {_COUNT_LIMIT:,}" if count > _COUNT_LIMIT else str(count)
     if count <= PAGE_LIMIT and max_nodes is not None:
         return (
-            f"to_html: the graph has {shown} values, more than max_nodes={max_nodes}; a "
-            "step-through page that large would be slow to render and too long to follow. "
-            f"Instead {instead}, step through a smaller piece (one neuron, say), or pass "
-            "max_nodes=None to build the page anyway"
+            f"to_html: the graph has {shown} values, more than max_nodes={max_nodes}: {instead}, "
+            "step through a smaller piece (one neuron), or pass max_nodes=None to build the "
+            "page anyway"
         )
     return (
         f"to_html: the graph has {shown} values, more than the {PAGE_LIMIT:,} a step-through "
-        "page can hold whatever max_nodes says (Graphviz takes minutes to lay out a few "
-        f"thousand). Instead {instead}, or step through a smaller piece (one neuron, say)"
+        f"page can hold (Graphviz takes minutes to lay them out): {instead}, or step through "
+        "a smaller piece (one neuron)"
     )
+
+
+class GraphTooLargeError(ValueError):
+    """The graph has more values than a step-through page steps through; the message says, in
+    one line, what to look at instead.
+
+    In IPython and Jupyter the error shows as that one line, without a traceback through the
+    library (``_render_traceback_``, IPython's hook for exceptions that render themselves).
+
+    Example:
+        >>> import autograd_core as ag
+        >>> x = ag.Value(1.0, label="x")
+        >>> try:
+        ...     ag.viz.explain(x * x * x, max_nodes=2)
+        ... except ag.stepthrough.GraphTooLargeError as error:
+        ...     print(error._render_traceback_()[0][:54])
+        GraphTooLargeError: explain: the graph has 3 values, m
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
 
 
 def explain(root: Value, **options: Any) -> StepThrough:
@@ -278,6 +324,10 @@ def explain(root: Value, **options: Any) -> StepThrough:
     Returns:
         A :class:`StepThrough`; its ``html`` is the page, ``save(path)`` writes it.
 
+    Raises:
+        GraphTooLargeError: The graph is larger than ``max_nodes`` (a ``ValueError``; a
+            notebook shows it as one line that says what to draw instead).
+
     Example:
         >>> import autograd_core as ag
         >>> a = ag.Value(3.0, label="a")
@@ -285,13 +335,24 @@ def explain(root: Value, **options: Any) -> StepThrough:
         >>> shown._repr_html_().startswith("<iframe")
         True
     """
-    return StepThrough(to_html(root, **options))
+    try:
+        page = to_html(root, **options)
+    except GraphTooLargeError as refused:  # said in the name of the function the user called
+        raise GraphTooLargeError("explain" + str(refused).removeprefix("to_html")) from None
+    return StepThrough(page)
 
 
 class StepThrough:
     """A step-through page that Jupyter displays inline; ``html`` is the page itself.
 
+    Its text form says what the page is (a notebook shows it until the cell is run, as it
+    shows no HTML of an untrusted notebook); its HTML form runs the page in a sandboxed frame.
+
     Example:
+        >>> import autograd_core as ag
+        >>> x = ag.Value(2.0, label="x")
+        >>> ag.viz.explain(x * x)
+        step-through of out: 2 values, 5 steps — run the cell to see it, or save(path)
         >>> from autograd_core.stepthrough import StepThrough
         >>> StepThrough("<!DOCTYPE html><p>hi</p>").html
         '<!DOCTYPE html><p>hi</p>'
@@ -302,21 +363,41 @@ class StepThrough:
             raise TypeError(f"StepThrough: page must be a str, got {type(page).__name__}")
         self.html = page
 
+    @property
+    def description(self) -> str:
+        """What the page shows, in words: ``step-through of o: 10 values, 17 steps``."""
+        found = re.search(r'<meta name="description" content="([^"]*)"', self.html)
+        if found is None:
+            return f"step-through page of {len(self.html):,} characters"
+        return html.unescape(found.group(1))
+
     def __repr__(self) -> str:
-        return f"<StepThrough page, {len(self.html)} characters: save(path) or display it>"
+        return f"{self.description} — run the cell to see it, or save(path)"
 
     def _repr_html_(self) -> str:
         # srcdoc holds the page as an attribute value: html.escape makes every quote and angle
         # bracket an entity, so nothing in it can end the attribute or the iframe. The sandbox
         # lets the page run its script and nothing else (no same-origin access to the notebook).
-        match = re.search(r'<svg width="[\d.]+pt" height="([\d.]+)pt"', self.html)
-        picture = float(match.group(1)) * 4 / 3 if match else 400.0
-        height = int(min(260 + picture, 900))
+        # The frame is as wide as the output column and at most 720 px (80% of the window)
+        # tall: the page pans and zooms inside it. The text inside <iframe> is shown only where
+        # the frame is not: a notebook that is not trusted strips the frame and keeps the text.
+        # A small graph gets a shorter frame: its picture's height at the zoom it will likely
+        # be shown at (the width of an 880 px column, or the readable zoom), plus the controls.
+        match = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', self.html)
+        readable = re.search(r'"view":\{"readable":([\d.]+)\}', self.html)
+        picture = 400.0
+        if match:
+            width, tall = (float(x) * 4 / 3 for x in match.groups())
+            zoom = min(1.0, max(float(readable.group(1)) if readable else 0.0, 880 / width))
+            picture = tall * zoom
+        height = int(min(max(260 + picture, 420), 720))
         return (
             f'<iframe srcdoc="{html.escape(self.html, quote=True)}" sandbox="allow-scripts" '
             'title="backpropagation step by step" '
-            f'style="width: 100%; height: {height}px; border: 1px solid #e5e7eb; '
-            'border-radius: 6px; resize: vertical"></iframe>'
+            f'style="display: block; box-sizing: border-box; width: 100%; '
+            f"height: min(80vh, {height}px); min-height: 360px; border: 1px solid #e5e7eb; "
+            'border-radius: 6px; resize: vertical">'
+            f"{html.escape(repr(self), quote=False)}</iframe>"
         )
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -444,6 +525,7 @@ class _Recorder:
             "phase": "forward",
             "node": picture.box[node],
             "reveal": picture.parts_of(node),
+            "focus": [picture.box[node]],  # what the view keeps in sight: node and parents
         }
         if not node.parents:
             kind = "an input or parameter" if node.label else "a constant"
@@ -459,6 +541,7 @@ class _Recorder:
         step["op"] = picture.oval[node]
         step["edges"] = picture.edges_from(node, node.parents)
         step["sources"] = picture.touching(node, node.parents)
+        step["focus"] = [picture.box[node], picture.oval[node], *step["sources"]]
         step["title"] = f"Forward: compute {name} from {inputs}."
         step["lines"] = [{"parts": parts}]
         return step
@@ -490,6 +573,7 @@ class _Recorder:
             {
                 "phase": "seed",
                 "node": picture.box[root],
+                "focus": [picture.box[root]],
                 "title": f"Backward starts at the output: {root_name}.grad = {seed} "
                 f"({seed_why}). Every other gradient starts at 0.",
                 "lines": [
@@ -509,6 +593,7 @@ class _Recorder:
             edges = chain_rule_step(node, g)  # the reference engine's own rule for each edge
             passes = [c is not None and (g != 0.0 or not _finite(local)) for _, local, c in edges]
             step: Step = {"phase": "backward", "node": picture.box[node], "op": picture.oval[node]}
+            step["focus"] = [step["node"], step["op"], *picture.touching(node, node.parents)]
             step["title"] = self.backward_title(node, g, passes)
             lines: list[dict[str, Any]] = []
             updates: dict[str, list[str]] = {}
@@ -842,7 +927,7 @@ def _json_for_script(payload: Any) -> str:
     return text
 
 
-def _page(heading: str, summary: str, svg: str, payload: dict[str, Any]) -> str:
+def _page(heading: str, summary: str, description: str, svg: str, payload: dict[str, Any]) -> str:
     # The page is also well-formed XML (every tag closed, the script in CDATA), which lets the
     # tests parse it strictly. All user text is escaped: in the title and heading by
     # html.escape, in the picture by Graphviz, in the JSON by _json_for_script; the script puts
@@ -855,6 +940,7 @@ def _page(heading: str, summary: str, svg: str, payload: dict[str, Any]) -> str:
     heading, summary = _printable(heading), _printable(summary)
     return _TEMPLATE.format(
         title=html.escape(heading, quote=True),
+        description=html.escape(_printable(description), quote=True),
         heading=html.escape(heading, quote=False),
         summary=html.escape(summary, quote=False),
         css=_CSS,
@@ -880,6 +966,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8"/>
 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+<meta name="description" content="{description}"/>
 <title>{title}</title>
 <style>{css}</style>
 </head>
@@ -894,17 +981,26 @@ _TEMPLATE = """<!DOCTYPE html>
 <button type="button" id="ag-next" title="next step (→)">Next ▶</button>
 <span id="ag-counter" aria-live="polite">step 0</span>
 <span id="ag-phase" class="ag-phase"></span>
+<span class="ag-zoom" role="group" aria-label="zoom">
+<button type="button" id="ag-zoom-out" title="zoom out (−)" aria-label="zoom out">−</button>
+<span id="ag-zoom-level" title="the picture's size">100%</span>
+<button type="button" id="ag-zoom-in" title="zoom in (+)" aria-label="zoom in">+</button>
+<button type="button" id="ag-zoom-all" title="the whole graph (F)">Whole graph</button>
+<button type="button" id="ag-zoom-step" title="readable, on the step (0)">Follow step</button>
+</span>
 </div>
 <section id="ag-panel" aria-live="polite">
 <div id="ag-title">This page needs JavaScript to step through the graph.</div>
 <div id="ag-lines"></div>
 </section>
-<figure id="ag-figure">
+<figure id="ag-figure" aria-label="the graph: drag to move it, + and − to zoom">
 {svg}
+<div id="ag-hint" aria-hidden="true"></div>
 </figure>
-<p class="ag-help">Keys: → next, ← previous, space play / pause, Home reset, End last step.
-Blue: the forward pass. Orange: gradient flowing back; the number on an edge is the local
-derivative ∂out/∂in.</p>
+<p class="ag-help">Keys: → next, ← previous, space play / pause, Home reset, End last step;
++ and − zoom, 0 back to the step, F the whole graph, Shift + arrows move the picture. Drag to
+move it, wheel to zoom (Ctrl + wheel in a notebook). Blue: the forward pass. Orange: gradient
+flowing back; the number on an edge is the local derivative ∂out/∂in.</p>
 </main>
 <script type="application/json" id="ag-data">{data}</script>
 <script>
@@ -916,13 +1012,20 @@ derivative ∂out/∂in.</p>
 </html>
 """
 
+# The page fills its window or frame (a notebook's output column, the docs' column): a column
+# of heading, buttons, panel and picture, the picture taking the height that is left. The panel
+# scrolls on its own and never takes more than 40% of the height; the picture is clipped by its
+# frame and moved with a transform (pan and zoom), never by scrolling the page around it.
 _CSS = """
+html, body { height: 100%; }
 body { margin: 0; color: #111827; background: #ffffff;
   font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; }
-.ag-page { padding: 10px 16px; }
-h1 { font-size: 1.1rem; margin: 0 0 2px 0; }
-.ag-sub { margin: 0 0 8px 0; color: #4b5563; font-size: 0.85rem; }
-.ag-controls { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin-bottom: 8px; }
+.ag-page { box-sizing: border-box; width: 100%; height: 100%; min-height: 340px;
+  display: flex; flex-direction: column; padding: 8px 12px 6px 12px; }
+h1 { font-size: 1.05rem; margin: 0 0 2px 0; flex: none; }
+.ag-sub { margin: 0 0 6px 0; color: #4b5563; font-size: 0.82rem; flex: none; }
+.ag-controls { display: flex; flex-wrap: wrap; gap: 6px; align-items: center;
+  margin-bottom: 6px; flex: none; }
 .ag-controls button { font: inherit; font-size: 0.9rem; padding: 3px 10px; cursor: pointer;
   border: 1px solid #9ca3af; border-radius: 6px; background: #f9fafb; color: #111827; }
 .ag-controls button:hover { background: #f3f4f6; }
@@ -931,18 +1034,37 @@ h1 { font-size: 1.1rem; margin: 0 0 2px 0; }
 .ag-phase { padding: 1px 8px; border-radius: 10px; font-size: 0.8rem; background: #e5e7eb; }
 .ag-phase.forward { background: #dbeafe; color: #1e40af; }
 .ag-phase.backward { background: #ffedd5; color: #9a3412; }
-#ag-panel { border: 1px solid #e5e7eb; border-radius: 8px; background: #fafafa;
-  padding: 6px 12px; margin-bottom: 8px; min-height: 4.5em; max-height: 13em; overflow: auto; }
+.ag-zoom { margin-left: auto; display: inline-flex; flex-wrap: wrap; gap: 4px;
+  align-items: center; }
+.ag-zoom button { padding: 3px 8px; }
+#ag-zoom-out, #ag-zoom-in { min-width: 2em; font-weight: 700; }
+#ag-zoom-level { min-width: 3.2em; text-align: center; font-size: 0.8rem; color: #4b5563;
+  font-variant-numeric: tabular-nums; }
+#ag-panel { box-sizing: border-box; flex: 0 1 auto; min-height: 3.5em; max-height: 40%;
+  overflow: auto; overscroll-behavior: contain; border: 1px solid #e5e7eb; border-radius: 8px;
+  background: #fafafa; padding: 6px 12px; margin-bottom: 6px; }
 #ag-title { font-size: 0.92rem; margin-bottom: 4px; }
 .ag-line { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
   font-size: 0.9rem; white-space: pre-wrap; margin: 2px 0; }
+#ag-lines.ag-list { columns: 13em; column-gap: 2em; }
+#ag-lines.ag-list .ag-line { break-inside: avoid; }
 .ag-local { color: #b91c1c; font-weight: 600; }
 .ag-upstream { color: #c2410c; font-weight: 600; }
 .ag-contrib, .ag-after, .ag-result { font-weight: 700; }
 .ag-note { color: #6b7280; }
-#ag-figure { margin: 0; overflow: auto; max-height: 75vh; }
-#ag-figure svg { max-width: 100%; height: auto; }
-.ag-help { color: #6b7280; font-size: 0.8rem; margin: 6px 0 0 0; }
+#ag-figure { position: relative; flex: 1 1 0; min-height: 160px; margin: 0; overflow: hidden;
+  border: 1px solid #e5e7eb; border-radius: 8px; background: #ffffff; cursor: grab;
+  touch-action: none; user-select: none; -webkit-user-select: none; }
+#ag-figure.ag-dragging { cursor: grabbing; }
+#ag-figure svg { position: absolute; left: 0; top: 0; max-width: none;
+  transform-origin: 0 0; }
+#ag-figure.ag-glide svg { transition: transform 0.3s ease-out; }
+@media (prefers-reduced-motion: reduce) { #ag-figure.ag-glide svg { transition: none; } }
+#ag-hint { position: absolute; right: 8px; bottom: 8px; padding: 3px 8px; border-radius: 6px;
+  background: rgba(17, 24, 39, 0.8); color: #ffffff; font-size: 0.8rem; opacity: 0;
+  transition: opacity 0.3s; pointer-events: none; }
+#ag-hint.ag-on { opacity: 1; }
+.ag-help { color: #6b7280; font-size: 0.75rem; margin: 4px 0 0 0; flex: none; }
 svg .ag-pending { opacity: 0.15; }
 svg .ag-current path, svg .ag-current ellipse, svg .ag-current polygon {
   stroke: #ea580c; stroke-width: 3px; }
@@ -962,6 +1084,7 @@ svg text.ag-grad-new { fill: #c2410c; }
 
 # The script only shows what the JSON holds: it never computes a number. Step k's picture is
 # rebuilt from the start by applying steps 0..k, so Previous is exact undo by construction.
+# The view (pan and zoom) is the only state of its own: a CSS transform of the picture.
 _SCRIPT = r"""
 (function () {
   "use strict";
@@ -1002,10 +1125,6 @@ _SCRIPT = r"""
     edges[key].push(g);
     allEdges.push(g);
   });
-  // A wide picture (a long chain) is shrunk to the frame's width, but never below half its
-  // size, where the numbers would be too small to read: past that the frame scrolls sideways.
-  var width = parseFloat(svg.getAttribute("width") || "0");
-  if (width > 0) svg.style.minWidth = Math.round(0.5 * width * 4 / 3) + "px";
   // Gradients change length as they arrive: centre each grad text on its box once, so a longer
   // number grows to both sides instead of running out of the box on the right.
   Object.keys(values).forEach(function (id) {
@@ -1020,6 +1139,175 @@ _SCRIPT = r"""
     } catch (e) { /* not rendered (a hidden frame): keep Graphviz's placement */ }
   });
 
+  // -- the view: pan and zoom ----------------------------------------------------------------
+  // The picture keeps Graphviz's size (zoom 1: 1 pt = 4/3 px) and is moved and scaled by a
+  // transform inside its frame, which clips it. The default zoom shows the whole graph if its
+  // smallest text stays readable there (data.view.readable is the zoom at which it is 9.5 px);
+  // otherwise it stays at that zoom, and every step brings its node and parents into view.
+  var figure = document.getElementById("ag-figure");
+  var hint = document.getElementById("ag-hint");
+  var embedded = window.self !== window.top;  // a notebook's or the docs' frame
+  var readable = (data.view && data.view.readable) || 1;
+  var MARGIN = 16;
+  function size(name) {
+    var text = svg.getAttribute(name) || "0";
+    var number = parseFloat(text) || 0;
+    return /pt\s*$/.test(text) ? number * 4 / 3 : number;
+  }
+  var baseW = size("width") || 1, baseH = size("height") || 1;
+  svg.style.width = baseW + "px";
+  svg.style.height = baseH + "px";
+  var view = { s: 0, x: 0, y: 0 };  // s = 0: not placed yet
+  var chosen = null;  // a zoom the reader picked (buttons, keys, wheel); null: the default
+
+  function frame() { return { w: figure.clientWidth, h: figure.clientHeight }; }
+  function fitScale() {
+    var f = frame();
+    return Math.max(0.01, Math.min((f.w - 2 * MARGIN) / baseW, (f.h - 2 * MARGIN) / baseH));
+  }
+  function defaultScale() {
+    return Math.min(Math.max(fitScale(), readable), Math.max(1, readable));
+  }
+  function clampScale(s) {
+    return Math.max(Math.min(fitScale(), readable) / 2, Math.min(Math.max(4, 4 * readable), s));
+  }
+  function clamp(v, lo, hi) { return lo > hi ? (lo + hi) / 2 : Math.max(lo, Math.min(hi, v)); }
+
+  // Show the picture at zoom s with its corner at (x, y) of the frame: centred along a side
+  // where it fits, and otherwise never pulled further than a margin past its edge.
+  function place(s, x, y, glide) {
+    var f = frame();
+    s = clampScale(s);
+    var w = baseW * s, h = baseH * s;
+    x = w + 2 * MARGIN <= f.w ? (f.w - w) / 2 : clamp(x, f.w - w - MARGIN, MARGIN);
+    y = h + 2 * MARGIN <= f.h ? (f.h - h) / 2 : clamp(y, f.h - h - MARGIN, MARGIN);
+    view = { s: s, x: x, y: y };
+    figure.classList.toggle("ag-glide", Boolean(glide));
+    svg.style.transform = "translate(" + x + "px, " + y + "px) scale(" + s + ")";
+    figure.setAttribute("data-scale", String(s));
+    document.getElementById("ag-zoom-level").textContent = Math.round(s * 100) + "%";
+  }
+  function centreOn(cx, cy, s, glide) {
+    var f = frame();
+    place(s, f.w / 2 - cx * s, f.h / 2 - cy * s, glide);
+  }
+  function zoomAt(factor, px, py, glide) {
+    var s = clampScale(view.s * factor);
+    var ux = (px - view.x) / view.s, uy = (py - view.y) / view.s;  // stays under (px, py)
+    chosen = s;
+    place(s, px - ux * s, py - uy * s, glide);
+  }
+  function zoomBy(factor) { var f = frame(); zoomAt(factor, f.w / 2, f.h / 2, true); }
+  function wholeGraph() {
+    chosen = clampScale(fitScale());
+    centreOn(baseW / 2, baseH / 2, chosen, true);
+  }
+
+  // Where parts are, in the picture's own pixels (zoom 1), measured on screen: right also
+  // while the picture glides, since the picture's own box is measured at the same moment.
+  function unitsRect(ids) {
+    var box = svg.getBoundingClientRect();
+    var k = box.width / baseW;
+    if (!(k > 0)) return null;
+    var r = null;
+    (ids || []).forEach(function (id) {
+      var g = parts[id];
+      if (!g) return;
+      var b = g.getBoundingClientRect();
+      if (b.width === 0 && b.height === 0) return;
+      var x0 = (b.left - box.left) / k, x1 = (b.right - box.left) / k;
+      var y0 = (b.top - box.top) / k, y1 = (b.bottom - box.top) / k;
+      r = r ? { x0: Math.min(r.x0, x0), y0: Math.min(r.y0, y0), x1: Math.max(r.x1, x1),
+                y1: Math.max(r.y1, y1) } : { x0: x0, y0: y0, x1: x1, y1: y1 };
+    });
+    return r;
+  }
+  function inSight(r, s) {
+    var f = frame(), m = MARGIN / 2;
+    return s === view.s && r.x0 * s + view.x >= m && r.x1 * s + view.x <= f.w - m &&
+      r.y0 * s + view.y >= m && r.y1 * s + view.y <= f.h - m;
+  }
+
+  // Bring the step's node and its parents into view: at the reader's zoom (or the default),
+  // zoomed out as far as needed to show them all but not below the readable zoom, and with
+  // the node itself always in the frame. A view that already shows them does not move.
+  function follow(step, glide) {
+    var f = frame();
+    if (!(f.w > 0 && f.h > 0)) return;
+    var s = chosen !== null ? chosen : defaultScale();
+    var target = unitsRect(step.focus);
+    if (!target) {
+      if (step.phase === "start" || view.s === 0) centreOn(baseW / 2, baseH / 2, s, glide);
+      return;
+    }
+    var node = unitsRect([step.node]) || target;
+    var need = Math.min((f.w - 2 * MARGIN) / (target.x1 - target.x0),
+                        (f.h - 2 * MARGIN) / (target.y1 - target.y0));
+    if (need < s) s = Math.max(need, Math.min(s, readable));
+    s = clampScale(s);
+    if (inSight(target, s)) return;
+    var halfW = (f.w / 2 - MARGIN) / s, halfH = (f.h / 2 - MARGIN) / s;
+    var cx = clamp((target.x0 + target.x1) / 2, node.x1 - halfW, node.x0 + halfW);
+    var cy = clamp((target.y0 + target.y1) / 2, node.y1 - halfH, node.y0 + halfH);
+    centreOn(cx, cy, s, glide);
+  }
+
+  var hintTimer = null;
+  function say(text) {
+    hint.textContent = text;
+    hint.classList.add("ag-on");
+    if (hintTimer !== null) clearTimeout(hintTimer);
+    hintTimer = setTimeout(function () { hint.classList.remove("ag-on"); }, 1500);
+  }
+
+  var drag = null;
+  figure.addEventListener("pointerdown", function (event) {
+    if (event.button !== 0) return;
+    drag = { id: event.pointerId, x: event.clientX - view.x, y: event.clientY - view.y };
+    if (figure.setPointerCapture) figure.setPointerCapture(event.pointerId);
+    figure.classList.add("ag-dragging");
+  });
+  figure.addEventListener("pointermove", function (event) {
+    if (drag && event.pointerId === drag.id) {
+      place(view.s, event.clientX - drag.x, event.clientY - drag.y, false);
+    }
+  });
+  function endDrag(event) {
+    if (drag && event.pointerId === drag.id) {
+      drag = null;
+      figure.classList.remove("ag-dragging");
+    }
+  }
+  figure.addEventListener("pointerup", endDrag);
+  figure.addEventListener("pointercancel", endDrag);
+  // The wheel zooms at the pointer. Inside a notebook or the docs it zooms with Ctrl (or a
+  // pinch) only, so that the wheel still scrolls the notebook past the picture.
+  figure.addEventListener("wheel", function (event) {
+    if (embedded && !event.ctrlKey && !event.metaKey) {
+      say("Ctrl + wheel zooms; drag to move");
+      return;
+    }
+    event.preventDefault();
+    var unit = event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? 400 : 1;
+    var r = figure.getBoundingClientRect();
+    zoomAt(Math.exp(-event.deltaY * unit * 0.002), event.clientX - r.left - figure.clientLeft,
+           event.clientY - r.top - figure.clientTop, false);
+  }, { passive: false });
+  document.getElementById("ag-zoom-in").addEventListener("click", function () { zoomBy(1.25); });
+  document.getElementById("ag-zoom-out").addEventListener("click", function () { zoomBy(0.8); });
+  document.getElementById("ag-zoom-all").addEventListener("click", wholeGraph);
+  document.getElementById("ag-zoom-step").addEventListener("click", function () {
+    chosen = null;
+    follow(steps[current], true);
+  });
+  if (window.ResizeObserver) {
+    new ResizeObserver(function () {
+      if (chosen === null || view.s === 0) follow(steps[current], false);
+      else place(view.s, view.x, view.y, false);
+    }).observe(figure);
+  }
+
+  // -- the steps -----------------------------------------------------------------------------
   var current = 0, timer = null;
   var btn = {
     reset: document.getElementById("ag-reset"), prev: document.getElementById("ag-prev"),
@@ -1097,25 +1385,11 @@ _SCRIPT = r"""
     addClass(step.receivers, "ag-receiver");
   }
 
-  // A tall graph scrolls inside its frame: bring the current node into view there. (Not with
-  // scrollIntoView, which would also scroll a notebook around the frame.)
-  function keepInView(step) {
-    var v = step.node && values[step.node];
-    if (!v) return;
-    var figure = document.getElementById("ag-figure");
-    var box = v.g.getBoundingClientRect(), frame = figure.getBoundingClientRect();
-    if (box.top < frame.top || box.bottom > frame.bottom) {
-      figure.scrollTop += (box.top + box.bottom) / 2 - (frame.top + frame.bottom) / 2;
-    }
-    if (box.left < frame.left || box.right > frame.right) {
-      figure.scrollLeft += (box.left + box.right) / 2 - (frame.left + frame.right) / 2;
-    }
-  }
-
   function showPanel(step) {
     document.getElementById("ag-title").textContent = step.title;
     var box = document.getElementById("ag-lines");
     while (box.firstChild) box.removeChild(box.firstChild);
+    box.classList.toggle("ag-list", step.phase === "done");  // the gradients, in columns
     step.lines.forEach(function (line) {
       var div = document.createElement("div");
       div.className = "ag-line";
@@ -1129,16 +1403,17 @@ _SCRIPT = r"""
       });
       box.appendChild(div);
     });
+    document.getElementById("ag-panel").scrollTop = 0;
   }
 
-  function show(k) {
+  function show(k, glide) {
     current = Math.max(0, Math.min(steps.length - 1, k));
     resetPicture();
     for (var i = 0; i <= current; i++) apply(steps[i], i === current);
     var step = steps[current];
     highlight(step);
     showPanel(step);
-    keepInView(step);
+    follow(step, glide);
     var last = steps.length - 1;
     document.getElementById("ag-counter").textContent = "step " + current + " / " + last;
     var phase = document.getElementById("ag-phase");
@@ -1153,6 +1428,7 @@ _SCRIPT = r"""
     btn.reset.disabled = current === 0;
     btn.next.disabled = current === last;
   }
+  function go(k) { stop(); show(k, true); }
 
   function stop() {
     if (timer !== null) { clearInterval(timer); timer = null; }
@@ -1160,32 +1436,45 @@ _SCRIPT = r"""
   }
   function play() {
     if (timer !== null) { stop(); return; }
-    if (current === steps.length - 1) show(0);
+    if (current === steps.length - 1) show(0, true);
     btn.play.textContent = "Pause";
     timer = setInterval(function () {
       if (current >= steps.length - 1) { stop(); return; }
-      show(current + 1);
+      show(current + 1, true);
     }, 1100);
   }
 
-  btn.next.addEventListener("click", function () { stop(); show(current + 1); });
-  btn.prev.addEventListener("click", function () { stop(); show(current - 1); });
-  btn.reset.addEventListener("click", function () { stop(); show(0); });
+  function pan(key) {
+    var d = 80;
+    var dx = key === "ArrowLeft" ? d : key === "ArrowRight" ? -d : 0;
+    var dy = key === "ArrowUp" ? d : key === "ArrowDown" ? -d : 0;
+    place(view.s, view.x + dx, view.y + dy, true);
+  }
+
+  btn.next.addEventListener("click", function () { go(current + 1); });
+  btn.prev.addEventListener("click", function () { go(current - 1); });
+  btn.reset.addEventListener("click", function () { go(0); });
   btn.play.addEventListener("click", play);
   document.addEventListener("keydown", function (event) {
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     var key = event.key;
     // space on a focused button presses that button; do not also toggle Play
     if ((key === " " || key === "Enter") && event.target.tagName === "BUTTON") return;
-    if (key === "ArrowRight" || key === "ArrowDown") { stop(); show(current + 1); }
-    else if (key === "ArrowLeft" || key === "ArrowUp") { stop(); show(current - 1); }
-    else if (key === "Home") { stop(); show(0); }
-    else if (key === "End") { stop(); show(steps.length - 1); }
-    else if (key === " " || key === "Spacebar") { play(); }
+    var arrow = key.indexOf("Arrow") === 0;
+    if (arrow && event.shiftKey) pan(key);
+    else if (key === "ArrowRight" || key === "ArrowDown") go(current + 1);
+    else if (key === "ArrowLeft" || key === "ArrowUp") go(current - 1);
+    else if (key === "Home") go(0);
+    else if (key === "End") go(steps.length - 1);
+    else if (key === " " || key === "Spacebar") play();
+    else if (key === "+" || key === "=") zoomBy(1.25);
+    else if (key === "-" || key === "_") zoomBy(0.8);
+    else if (key === "0") { chosen = null; follow(steps[current], true); }
+    else if (key === "f" || key === "F") wholeGraph();
     else return;
     event.preventDefault();
   });
-  show(0);
+  show(0, false);
 })();
 """
 

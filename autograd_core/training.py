@@ -2,15 +2,17 @@
 
 Gradient descent repeats four steps: run the model on a batch (forward propagation), measure
 the loss, compute every parameter's gradient (``backward``, the chain rule) and move every
-parameter a little against its gradient (the optimizer)::
+parameter a little against its gradient (the optimizer):
 
-    for epoch in range(epochs):
-        for X_batch, y_batch in data.batches(X, y, batch_size):
-            loss = loss_fn([model(x) for x in X_batch], y_batch) + l2 * Σ p²
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        scheduler.step()                        # the learning rate for the next epoch
+```python
+for epoch in range(epochs):
+    for X_batch, y_batch in data.batches(X, y, batch_size):
+        loss = loss_fn([model(x) for x in X_batch], y_batch) + l2 * Σ p²
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    scheduler.step()                        # the learning rate for the next epoch
+```
 
 ``fit`` is that loop plus the bookkeeping a learner wants to see: the loss, the accuracy and
 the learning rate of every epoch (a ``History``), a progress bar, stopping early once the loss
@@ -18,14 +20,16 @@ is low enough, and a checkpoint file.
 
 Each step of ``fit`` runs inside ``paused_gc()``, which keeps Python's cyclic garbage collector
 off until the step ends: a step's graph holds no reference cycles, so the collector could only
-spend time scanning it. A hand-written loop gets the same saving the same way::
+spend time scanning it. A hand-written loop gets the same saving the same way:
 
-    for X_batch, y_batch in data.batches(X, y, batch_size):
-        with training.paused_gc():
-            loss = loss_fn([model(x) for x in X_batch], y_batch)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+```python
+for X_batch, y_batch in data.batches(X, y, batch_size):
+    with training.paused_gc():
+        loss = loss_fn([model(x) for x in X_batch], y_batch)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+```
 
 ``batch_size`` chooses the flavour of gradient descent: ``None`` uses every sample in each
 step (batch gradient descent: one step per epoch, the same direction for the same weights),
@@ -57,14 +61,17 @@ before any parameter changes. An error raised *by* a custom loss function (or a 
 your own) is yours and reaches you as it is, with a note of the epoch; ``fit`` speaks of a
 diverged training only when numbers grow too large for a float.
 
-In a terminal the progress bar is tqdm's text bar; in Jupyter (a notebook, JupyterLab, VS
-Code, Colab) it is tqdm's notebook widget when ``ipywidgets`` is installed, else the text bar
-in the cell's output. Elsewhere (a log file, a pipe) nothing is drawn.
+In a terminal the progress bar is tqdm's text bar. In Jupyter (a notebook, JupyterLab, VS
+Code, Colab) it is tqdm's notebook widget when ``ipywidgets`` is installed (``pip install
+autograd-core[notebook]``), else a bar in HTML that the cell's output updates in place, at most
+ten times a second, with nothing written to stderr. Elsewhere (a log file, a pipe) nothing is
+drawn.
 """
 
 from __future__ import annotations
 
 import csv
+import html
 import importlib.util
 import math
 import numbers
@@ -75,7 +82,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
+from typing import Any, NamedTuple, Protocol, TextIO
 
 from autograd_core import losses, optim
 from autograd_core._checks import flag, integer, real
@@ -84,9 +91,6 @@ from autograd_core.checkpoint import check_writable
 from autograd_core.data import batches
 from autograd_core.engine import Value, no_grad
 from autograd_core.nn import MLP, Layer, Module
-
-if TYPE_CHECKING:
-    from tqdm import tqdm
 
 __all__ = ["fit", "History", "evaluate", "predict", "paused_gc", "LOSSES"]
 
@@ -315,12 +319,14 @@ def fit(
     rng = random.Random(seed)
     history = History()
     bar = _progress_bar(epochs, progress)
-    for epoch in bar:
-        order_seed = rng.getrandbits(64) if run.shuffled else None
-        result = _train_epoch(run, epoch, order_seed)
-        if _end_epoch(run, history, bar, epoch, result):
-            break
-    bar.close()
+    try:
+        for epoch in range(epochs):
+            order_seed = rng.getrandbits(64) if run.shuffled else None
+            result = _train_epoch(run, epoch, order_seed)
+            if _end_epoch(run, history, bar, epoch, result):
+                break
+    finally:
+        bar.close()  # shows where training stopped, also after an error or Ctrl-C
     return history
 
 
@@ -501,12 +507,25 @@ class _Run:
     on_epoch: Callable[[int, History], None] | None
 
 
-def _progress_bar(epochs: int, progress: bool) -> tqdm[int]:
-    """The epochs to iterate over, as a tqdm bar: drawn in a terminal and in Jupyter only."""
+class _Bar(Protocol):
+    """What fit asks of a progress display: tqdm's bars and :class:`_HtmlProgress` have it."""
+
+    @property
+    def disable(self) -> bool | None: ...
+
+    def set_postfix_str(self, s: str = "", refresh: bool = True) -> None: ...
+
+    def update(self, n: int = 1) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+def _progress_bar(epochs: int, progress: bool) -> _Bar:
+    """The progress display of ``epochs`` epochs: drawn in a terminal and in Jupyter only."""
     notebook = _in_notebook()
     shown = progress and (notebook or _is_terminal(sys.stderr))
     return _bar_class(notebook and shown)(
-        range(epochs),
+        total=epochs,
         desc="train",
         unit="epoch",
         disable=not shown,
@@ -515,17 +534,19 @@ def _progress_bar(epochs: int, progress: bool) -> tqdm[int]:
     )
 
 
-def _bar_class(notebook: bool) -> Callable[..., tqdm[int]]:
-    """tqdm's notebook widget in Jupyter when ipywidgets is there to draw it, else the text bar
-    (which Jupyter shows too, in the cell's output). Imported on first use: keeps
+def _bar_class(notebook: bool) -> Callable[..., _Bar]:
+    """In Jupyter, tqdm's notebook widget when ipywidgets is there to draw it, else
+    :class:`_HtmlProgress`; otherwise tqdm's text bar. Imported on first use: keeps
     ``import autograd_core`` ~30 ms faster."""
-    if notebook and importlib.util.find_spec("ipywidgets") is not None:
+    if not notebook:
+        from tqdm import tqdm as text_bar
+
+        return text_bar
+    if importlib.util.find_spec("ipywidgets") is not None:
         from tqdm.notebook import tqdm as notebook_bar
 
         return notebook_bar
-    from tqdm import tqdm as text_bar
-
-    return text_bar
+    return _HtmlProgress
 
 
 def _in_notebook() -> bool:
@@ -542,6 +563,112 @@ def _in_notebook() -> bool:
         return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
     except Exception:  # a half-initialised or foreign IPython: treat as no notebook
         return False
+
+
+class _HtmlProgress:
+    """Progress in Jupyter without ipywidgets: one HTML output that is updated in place.
+
+    tqdm's text bar would go to stderr, which Jupyter shows in a pink box; this is one
+    ``display`` output, redrawn through its display handle at most every ``interval`` seconds
+    and once more at ``close``. It takes tqdm's arguments (and ignores those about a terminal).
+    """
+
+    disable = False
+
+    def __init__(
+        self, total: int, desc: str = "", unit: str = "epoch", interval: float = 0.1, **_: Any
+    ) -> None:
+        import IPython.display  # present in every Jupyter kernel
+
+        display: Callable[..., Any] = IPython.display.display
+
+        self.total, self.desc, self.unit, self.interval = total, desc, unit, interval
+        self.n = 0
+        self.postfix = ""
+        self.started = self.shown_at = time.monotonic()
+        self.pending = False  # a change not shown yet
+        self.handle = display(self._bundle(), raw=True, display_id=True)
+
+    def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
+        self.postfix, self.pending = s, True
+        if refresh:
+            self._show()
+
+    def update(self, n: int = 1) -> bool | None:
+        self.n += n
+        self.pending = True
+        if time.monotonic() - self.shown_at >= self.interval:
+            self._show()
+            return True
+        return None
+
+    def close(self) -> None:
+        if self.pending:
+            self._show()
+
+    def _show(self) -> None:
+        if self.handle is not None:
+            self.handle.update(self._bundle(), raw=True)
+        self.shown_at, self.pending = time.monotonic(), False
+
+    def _bundle(self) -> dict[str, str]:
+        seconds = time.monotonic() - self.started
+        shown = (self.n, self.total, self.postfix, seconds)
+        return {
+            "text/html": _progress_html(*shown, desc=self.desc, unit=self.unit),
+            "text/plain": _progress_text(*shown, desc=self.desc, unit=self.unit),
+        }
+
+
+def _progress_html(
+    done: int, total: int, postfix: str, seconds: float, *, desc: str = "train", unit: str = "epoch"
+) -> str:
+    """The HTML of :class:`_HtmlProgress`: a bar, ``epoch k/n``, the numbers, the time."""
+    percent = 100.0 * done / total if total else 100.0
+    parts = [
+        f'<span style="font-weight:600">{html.escape(desc)}</span>' if desc else "",
+        '<span role="progressbar" aria-valuemin="0" '
+        f'aria-valuemax="{total}" aria-valuenow="{done}" style="display:inline-block;'
+        "width:14em;height:0.8em;border:1px solid #888;border-radius:3px;overflow:hidden;"
+        'vertical-align:middle"><span style="display:block;height:100%;'
+        f'width:{percent:.1f}%;background:var(--jp-brand-color1,#3f51b5)"></span></span>',
+        f"<span>{html.escape(unit)} {done}/{total}</span>",
+        f"<span>{html.escape(postfix)}</span>" if postfix else "",
+        f"<span>{html.escape(_timing(done, total, seconds))}</span>",
+    ]
+    return (
+        '<div class="autograd-core-progress" style="display:flex;flex-wrap:wrap;'
+        "align-items:center;gap:0.3em 0.8em;font-family:var(--jp-code-font-family,monospace);"
+        'font-size:0.9em">' + "".join(parts) + "</div>"
+    )
+
+
+def _progress_text(
+    done: int, total: int, postfix: str, seconds: float, *, desc: str = "train", unit: str = "epoch"
+) -> str:
+    """The same as one line of text, for where HTML is not shown."""
+    shown = [f"{desc}: " if desc else "", f"{unit} {done}/{total}"]
+    if postfix:
+        shown.append(f", {postfix}")
+    shown.append(f", {_timing(done, total, seconds)}")
+    return "".join(shown)
+
+
+def _timing(done: int, total: int, seconds: float) -> str:
+    """``1.2 s``, and while running, the time left at the pace so far: ``1.2 s, ~3 s left``."""
+    text = _duration(seconds)
+    if 0 < done < total:
+        text += f", ~{_duration(seconds / done * (total - done))} left"
+    return text
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
 
 
 class _EpochResult(NamedTuple):
@@ -664,9 +791,7 @@ def _batch_forward(model: Module) -> Callable[[list[Any]], list[Any]] | None:
     return None
 
 
-def _end_epoch(
-    run: _Run, history: History, bar: tqdm[int], epoch: int, result: _EpochResult
-) -> bool:
+def _end_epoch(run: _Run, history: History, bar: _Bar, epoch: int, result: _EpochResult) -> bool:
     """Record the epoch, save when due, show it, call back; True when training should stop."""
     history.loss.append(result.loss)
     if result.accuracy is not None:
@@ -680,6 +805,7 @@ def _end_epoch(
     if not bar.disable:
         accuracy = "" if result.accuracy is None else f" acc={result.accuracy:.3f}"
         bar.set_postfix_str(f"loss={result.loss:.4g}{accuracy} lr={result.lr:.3g}", refresh=False)
+        bar.update(1)
     if run.on_epoch is not None:
         run.on_epoch(epoch, history)
     if reached:

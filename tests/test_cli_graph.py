@@ -148,6 +148,7 @@ def test_rankdir_no_backward_and_max_nodes(tmp_path: Path) -> None:
     assert "grad " not in source.split("cluster_legend")[0]
     # 5 boxes (out, x, x*2, x*3, x*4); breadth first from the output, 3 are drawn.
     assert "+2 more values not drawn" in source
+    assert "draw(max_nodes=None) for all" in source  # the caption, as the last line of the file
 
 
 def test_a_formula_without_names_still_draws(tmp_path: Path) -> None:

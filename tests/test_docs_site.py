@@ -5,6 +5,8 @@
 * Every notebook is listed in the site's navigation and committed with its outputs (the
   outputs are what GitHub and the site show; ``make test`` re-executes the notebooks with
   nbmake).
+* Every internal link of the built site (``href`` and ``src`` of every page, the notebook
+  pages included, whose links ``mkdocs build --strict`` does not check) leads to a file of it.
 * The site, built with ``mkdocs build --strict``, is opened in headless Chromium: the home
   page and a tutorial must show their graph pictures at a non-zero size, log no console error
   and load nothing from outside the site. Screenshots go to ``$ARTIFACTS_DIR`` (default: the
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import doctest
 import functools
+import html.parser
 import http.server
 import json
 import os
@@ -23,6 +26,7 @@ import re
 import subprocess
 import sys
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,10 +104,18 @@ def test_notebook_is_committed_with_its_outputs(name: str) -> None:
     for cell in code:
         for output in cell["outputs"]:
             assert output["output_type"] != "error", f"{name}: a cell was saved with an error"
-    assert any(
-        "image/svg+xml" in output.get("data", {}) for cell in code for output in cell["outputs"]
-    ), f"{name}: no graph picture among the outputs"
+    assert any(is_graph_picture(output) for cell in code for output in cell["outputs"]), (
+        f"{name}: no graph picture among the outputs"
+    )
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+
+
+def is_graph_picture(output: dict[str, Any]) -> bool:
+    """Whether a saved output is a graph picture: ``draw()``'s HTML (the SVG as an image,
+    scaled to the column) or a plain SVG."""
+    data = output.get("data", {})
+    html = "".join(data.get("text/html", []))
+    return "image/svg+xml" in data or ('class="agc-graph"' in html and "data:image/svg+xml" in html)
 
 
 # -- the built site in a browser --------------------------------------------------------------
@@ -139,6 +151,95 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return out
+
+
+class _Links(html.parser.HTMLParser):
+    """Every ``href`` and ``src`` of a page, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.links.extend(value for name, value in attrs if name in ("href", "src") and value)
+
+
+def _internal_links(page: Path) -> list[str]:
+    """The links of ``page`` that stay on the site (no scheme, no host), without fragments."""
+    parser = _Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    internal = []
+    for link in parser.links:
+        parts = urllib.parse.urlsplit(link)
+        if parts.scheme or parts.netloc or not parts.path:  # https:, data:, mailto:, "#top"
+            continue
+        internal.append(urllib.parse.unquote(parts.path))
+    return internal
+
+
+def _resolves(site: Path, page: Path, link: str) -> bool:
+    """Whether ``link`` in ``page`` leads to a file of ``site``, as a static server finds it."""
+    target = (site / link.lstrip("/")) if link.startswith("/") else page.parent / link
+    target = target.resolve()
+    if not target.is_relative_to(site.resolve()):
+        return False
+    return (target / "index.html").is_file() if target.is_dir() else target.is_file()
+
+
+@pytest.mark.slow
+def test_every_internal_link_of_the_site_leads_to_a_file(site: Path) -> None:
+    pages = sorted(site.rglob("*.html"))
+    notebook_pages = [page for page in pages if page.parent.parent.name == "notebooks"]
+    assert len(notebook_pages) == len(_notebooks()), "a notebook page is missing"
+    broken = [
+        f"{page.relative_to(site)}: {link}"
+        for page in pages
+        for link in _internal_links(page)
+        if not _resolves(site, page, link)
+    ]
+    assert broken == [], "links to nowhere:\n" + "\n".join(broken)
+    # the notebooks' "Next:" links (03_training_an_mlp.ipynb in JupyterLab) lead to pages
+    first = site / "notebooks" / "01_derivatives_and_the_chain_rule" / "index.html"
+    assert "../03_training_an_mlp/" in _internal_links(first)
+    assert not any(
+        link.endswith(".ipynb") for page in notebook_pages for link in _internal_links(page)
+    )
+
+
+def _text(fragment: str) -> str:
+    """The text of an HTML fragment, tags dropped and entities read."""
+    import html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+@pytest.mark.slow
+def test_the_reference_shows_values_attributes_and_options_and_no_rest(site: Path) -> None:
+    import inspect
+
+    from autograd_core import stepthrough, viz
+
+    page = (site / "reference" / "engine" / "index.html").read_text(encoding="utf-8")
+    for attribute in ("data", "grad", "label", "op"):
+        assert f'id="autograd_core.engine.Value.{attribute}"' in page, attribute
+    for method, called in (("draw", viz.draw_graph), ("explain", stepthrough.to_html)):
+        start = page.index(f'id="autograd_core.engine.Value.{method}"')
+        section = _text(page[start : page.index('class="doc doc-heading"', start + 50)])
+        options = [
+            name
+            for name, parameter in inspect.signature(called).parameters.items()
+            if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+        ]
+        missing = [name for name in options if f"{name}:" not in section]
+        assert missing == [], f"Value.{method}'s reference does not show {missing}"
+    # reST's literal-block marker "::" shows as two colons on a Markdown page
+    stray = [
+        f"{path.relative_to(site)}: {_text(line).strip()[-70:]}"
+        for path in sorted(site.rglob("*.html"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.rstrip().endswith("::</p>")
+    ]
+    assert stray == [], "\n".join(stray)
 
 
 @pytest.fixture(scope="module")
@@ -240,20 +341,23 @@ def test_tutorial_shows_its_graphs(browser: Any, server: str, artifacts: Path) -
         artifacts / "tutorial_01.png",
     )
     assert "Derivatives and the chain rule" in page.title()
-    # the graph pictures are the SVG outputs of v.draw(), which mkdocs-jupyter inlines as
-    # data: images
-    graphs = page.locator("article .jp-RenderedSVG img[src^='data:image/svg+xml']")
+    # the graph pictures are v.draw()'s HTML outputs: the SVG as a data: image, scaled to the
+    # column (a click shows it at full size)
+    graphs = page.locator("article .agc-graph img[src^='data:image/svg+xml']")
     notebook = json.loads((NOTEBOOKS / "01_derivatives_and_the_chain_rule.ipynb").read_text())
     drawn = sum(
-        "image/svg+xml" in output.get("data", {})
-        for cell in notebook["cells"]
-        for output in cell.get("outputs", [])
+        is_graph_picture(output) for cell in notebook["cells"] for output in cell.get("outputs", [])
     )
     assert drawn >= 3 and graphs.count() == drawn
+    article = page.locator("article").bounding_box()
+    assert article is not None
     for i in range(graphs.count()):
         graph = graphs.nth(i)
         graph.scroll_into_view_if_needed()
         assert graph.is_visible()
+        box = graph.bounding_box()
+        assert box is not None  # inside the text column, not cut off at its edge
+        assert box["x"] + box["width"] <= article["x"] + article["width"] + 1, (i, box, article)
         assert graph.evaluate("img => img.complete && img.naturalWidth > 0"), f"graph {i}"
         width, height = _visible_size(graph)
         assert width > 50 and height > 30, f"graph {i} is {width}×{height}"

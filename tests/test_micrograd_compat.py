@@ -626,6 +626,62 @@ def test_draw_dot_escapes_labels_and_shows_control_characters() -> None:
     assert "\\x1b[31m" in svg or "x1b[31m" in svg
 
 
+# What the notebook and README promise: the module's draw_dot draws with no system Graphviz,
+# where the lecture's own (graphviz.Digraph, which runs `dot`) raises ExecutableNotFound.
+WITHOUT_DOT = """
+import shutil, sys, tempfile
+from pathlib import Path
+
+import graphviz
+
+assert shutil.which("dot") is None, "dot is still on PATH"
+from autograd_core.micrograd import Value, draw_dot
+
+a = Value(2.0, label="a")
+b = Value(-3.0, label="b")
+o = (a * b + a).tanh()
+o.label = "o"
+o.backward()
+drawing = draw_dot(o)
+svg = drawing.pipe(format="svg").decode()
+assert svg.lstrip().startswith("<?xml") and "tanh" in svg, svg[:200]
+shown = drawing._repr_mimebundle_()  # what Jupyter displays: a picture, not only the error text
+assert set(shown) - {"text/plain"}, shown
+folder = Path(tempfile.mkdtemp())
+png = Path(drawing.render(folder / "neuron", format="png"))
+assert png.read_bytes().startswith(b"\\x89PNG"), png
+try:
+    graphviz.Digraph(format="svg").pipe()
+except graphviz.ExecutableNotFound:
+    print("the lecture's Digraph needs dot; draw_dot does not")
+"""
+
+
+def test_draw_dot_draws_without_system_graphviz(tmp_path: Any) -> None:
+    # the picture is rendered by graphviz-pure (installed with the package, next to this
+    # Python) when Graphviz's `dot` is not on PATH: here PATH holds an empty folder only
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import sysconfig
+
+    scripts = os.pathsep.join([sysconfig.get_path("scripts"), os.path.dirname(sys.executable)])
+    if shutil.which("graphviz-pure", path=scripts) is None:
+        pytest.skip("graphviz-pure is not installed (it has no wheel for this machine)")
+    env = {**os.environ, "PATH": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_DOT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "the lecture's Digraph needs dot; draw_dot does not\n", result.stdout
+
+
 def test_op_text_names_every_op_of_the_table() -> None:
     x = ag.Value(0.5)
     assert op_text(x.leaky_relu()) == "leaky_relu" and op_text(x**0.5) == "**0.5"

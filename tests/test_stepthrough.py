@@ -965,3 +965,361 @@ def test_screenshots_of_the_neuron(browser: Any) -> None:
                 del wanted[name]
     assert wanted == {} and all(p.stat().st_size > 10_000 for p in taken)
     assert driver.errors == []
+
+
+# -- pictures of the size learners build (issue 24) -------------------------------------------
+
+
+def six_neurons() -> ag.Value:
+    """40 values: six one-input tanh neurons summed, and a squared error (the issue's graph)."""
+    xs = [ag.Value(i / 3, label=f"x{i}") for i in range(6)]
+    neurons = [
+        (x * ag.Value(0.5, label=f"w{i}") + ag.Value(0.1, label=f"b{i}")).tanh()
+        for i, x in enumerate(xs)
+    ]
+    out = ag.sum(neurons)
+    out.label = "out"
+    return (out - ag.Value(1.0, label="y")) ** 2
+
+
+def mlp_loss() -> ag.Value:
+    """291 values: a 2-13-13-1 MLP's squared error, just under the default max_nodes=300."""
+    model = ag.nn.MLP(2, [13, 13, 1], seed=0)
+    return (model([0.5, -1.0]) - 1.0) ** 2
+
+
+LARGE: dict[str, Callable[[], ag.Value]] = {"40": six_neurons, "300": mlp_loss}
+
+
+def css_rule(page: str, selector: str) -> str:
+    """The declarations of the page's CSS rule for exactly ``selector``."""
+    css = re.search(r"<style>(.*?)</style>", page, re.S).group(1)  # type: ignore[union-attr]
+    rules = {k.strip(): v for k, v in re.findall(r"([^{}]+?)\s*\{([^{}]*)\}", css)}
+    assert selector in rules, f"no CSS rule for {selector}: {sorted(rules)}"
+    return " ".join(rules[selector].split())
+
+
+def font_px_at(page: str, scale: float) -> float:
+    """The picture's smallest text, in CSS px, when the picture is drawn at zoom ``scale``."""
+    svg = re.search(r"<svg\b[^>]*>", page).group(0)  # type: ignore[union-attr]
+    width = float(re.search(r'width="([\d.]+)pt"', svg).group(1))  # type: ignore[union-attr]
+    box = re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+) ', svg).group(1)  # type: ignore[union-attr]
+    sizes = [float(x) for x in re.findall(r'<text[^>]*font-size="([\d.]+)"', page)]
+    return min(sizes) * (width * 4 / 3 / float(box)) * scale
+
+
+def test_the_issues_graphs_have_the_sizes_the_tests_claim() -> None:
+    assert len(ag.topological_order(six_neurons())) == 40
+    assert 280 <= len(ag.topological_order(mlp_loss())) <= ag.stepthrough.MAX_NODES
+
+
+@pytest.mark.parametrize("name", sorted(LARGE))
+def test_the_default_zoom_keeps_text_at_least_9_px(name: str) -> None:
+    page = ag.viz.to_html(LARGE[name]())
+    readable = payload(page)["view"]["readable"]
+    # the script never goes below this zoom by default (it shows the whole graph only when
+    # that is larger): at it, the smallest text of the picture is 9.5 px
+    assert 9.0 <= font_px_at(page, readable) <= 10.0
+    # Graphviz's own size would be larger and "fit everything" far smaller: the bug was ~7 px
+    assert font_px_at(page, 1.0) > 12
+    assert "Math.max(fitScale(), readable)" in page
+
+
+def test_the_page_fills_its_column_and_the_panel_scrolls_on_its_own() -> None:
+    root = six_neurons()
+    page = ag.viz.to_html(root)
+    assert "width: 100%" in css_rule(page, ".ag-page")
+    assert "height: 100%" in css_rule(page, ".ag-page")
+    panel = css_rule(page, "#ag-panel")
+    assert "overflow: auto" in panel and "max-height: 40%" in panel
+    figure = css_rule(page, "#ag-figure")
+    assert "overflow: hidden" in figure and "flex: 1 1 0" in figure
+    # the last step's list of gradients is laid out in columns, whole
+    assert "columns:" in css_rule(page, "#ag-lines.ag-list")
+    done = payload(page)["steps"][-1]
+    assert [parts(line, "target")[0] for line in done["lines"]] == [
+        f"{v.label}.grad" for v in ag.topological_order(root) if v.label and not v.parents
+    ]
+    # in a notebook: as wide as the output column, at most 720 px (80% of the window) tall
+    frame = ag.viz.explain(root)._repr_html_()
+    style = re.search(r'style="([^"]*)"', frame).group(1)  # type: ignore[union-attr]
+    assert "width: 100%" in style
+    height = re.search(r"height: min\(80vh, (\d+)px\)", style)
+    assert height is not None and 420 <= int(height.group(1)) <= 720
+
+
+def test_the_zoom_controls_are_on_the_page() -> None:
+    page = ag.viz.to_html(six_neurons())
+    document = ET.fromstring(page.split("\n", 1)[1])
+    buttons = {b.get("id"): b for b in document.iter("button")}
+    assert {"ag-zoom-in", "ag-zoom-out", "ag-zoom-all", "ag-zoom-step"} <= set(buttons)
+    assert buttons["ag-zoom-in"].get("title") == "zoom in (+)"
+    for key in ('"+"', '"-"', '"0"', '"ArrowRight"', "event.shiftKey", '"wheel"', '"pointermove"'):
+        assert key in page, key
+    assert "prefers-reduced-motion" in page
+
+
+def test_every_step_names_what_the_view_keeps_in_sight() -> None:
+    root = six_neurons()
+    data = payload(ag.viz.to_html(root))
+    for step in data["steps"]:
+        if step["phase"] in ("start", "done"):
+            assert "focus" not in step
+            continue
+        assert step["focus"][0] == step["node"] and set(step["focus"]) <= set(data["parts"])
+        if step["phase"] == "backward":  # the node, its oval, and every parent it hands to
+            assert step["op"] in step["focus"]
+            assert set(step["receivers"]) <= set(step["focus"])
+
+
+def test_a_refusal_is_one_line_with_the_way_forward() -> None:
+    loss = ag.nn.MLP(2, [16, 16, 1], seed=0)([0.5, -1.0])
+    for call in (lambda: ag.viz.to_html(loss), lambda: loss.explain()):
+        with pytest.raises(ValueError) as caught:
+            call()
+        assert isinstance(caught.value, ag.stepthrough.GraphTooLargeError)
+        message = str(caught.value)
+        assert "\n" not in message and len(message) < 250
+        assert 'collapse="neuron"' in message and "max_nodes=None" in message
+        (line,) = caught.value._render_traceback_()  # what IPython shows: this line alone
+        assert line == f"GraphTooLargeError: {message}"
+    assert message.startswith("explain: the graph has 402 values")  # named as it was called
+    assert caught.value.__suppress_context__  # no "during handling" chain either
+
+
+def test_the_text_form_says_what_the_page_is() -> None:
+    root = six_neurons()
+    shown_page = root.explain()
+    text = "step-through of t20: 40 values, 63 steps — run the cell to see it, or save(path)"
+    assert repr(shown_page) == text
+    assert " at 0x" not in repr(shown_page)
+    # A notebook that is not trusted strips the iframe (JupyterLab's sanitizer does not allow
+    # it) and keeps its text: the same words
+    markup = shown_page._repr_html_()
+    outside_tags = re.sub(r"<[^>]*>", "", re.sub(r'srcdoc="[^"]*"', "", markup))
+    assert outside_tags == text
+
+
+def messages_of_a_kernel(cells: list[str]) -> list[dict[str, Any]]:
+    """Run ``cells`` in a new IPython kernel; every output message, in order."""
+    jupyter_client = pytest.importorskip("jupyter_client")
+    manager, client = jupyter_client.manager.start_new_kernel(kernel_name="python3")
+    outputs: list[dict[str, Any]] = []
+    try:
+        for code in cells:
+            msg_id = client.execute(code)
+            while True:
+                msg = client.get_iopub_msg(timeout=120)
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                if msg["msg_type"] in ("execute_result", "display_data", "error", "stream"):
+                    outputs.append({"type": msg["msg_type"], **msg["content"]})
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    break
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    return outputs
+
+
+@pytest.mark.slow
+def test_in_a_kernel_a_refusal_is_one_line_and_a_page_has_words() -> None:
+    outputs = messages_of_a_kernel(
+        [
+            "import autograd_core as ag\n"
+            "loss = ag.nn.MLP(2, [16, 16, 1], seed=0)([0.5, -1.0])\n"
+            "loss.explain()",
+            "x = ag.Value(2.0, label='x')\n(x * x).explain()",
+        ]
+    )
+    refusal, page = outputs
+    assert refusal["type"] == "error"
+    (line,) = refusal["traceback"]  # one line, no frames of library code
+    assert line.startswith("GraphTooLargeError: explain: the graph has 402 values")
+    assert 'collapse="neuron"' in line and "File " not in line
+    assert page["type"] == "execute_result"
+    assert page["data"]["text/plain"].startswith("step-through of out: 2 values, 5 steps")
+    assert page["data"]["text/html"].startswith("<iframe srcdoc=")
+
+
+# In the browser: the page inside a notebook's output column (900 px wide) and window (900 px
+# tall, so the frame is min(80vh, 720px) = 720 px), as explain() shows it.
+NOTEBOOK_HOST = """<!DOCTYPE html><html><body style="margin: 0; padding: 16px">
+<div id="column" style="width: 900px">{frame}</div></body></html>"""
+
+MEASURE = """() => {
+  const figure = document.getElementById("ag-figure").getBoundingClientRect();
+  const panel = document.getElementById("ag-panel").getBoundingClientRect();
+  const id = document.body.dataset.node;
+  const node = id && document.querySelector(`#ag-figure g.node[data-node="${id}"]`);
+  const box = node ? node.getBoundingClientRect() : null;
+  // the rendered size of the node's text: its box on screen over its box in the picture's
+  // units, times its font size in those units
+  const text = node ? node.querySelector("text[font-size]") : null;
+  const font = text ? text.getBoundingClientRect().height / text.getBBox().height *
+    parseFloat(text.getAttribute("font-size")) : null;
+  return {figure: {left: figure.left, right: figure.right, top: figure.top,
+                   bottom: figure.bottom},
+          node: box && {left: box.left, right: box.right, top: box.top, bottom: box.bottom},
+          font: font, textHeight: text ? text.getBoundingClientRect().height : null,
+          panelBottom: panel.bottom, windowHeight: window.innerHeight,
+          windowWidth: window.innerWidth, pageWidth: document.querySelector(".ag-page")
+            .getBoundingClientRect().width,
+          scale: Number(document.getElementById("ag-figure").dataset.scale),
+          phase: document.body.dataset.phase, step: Number(document.body.dataset.step)};
+}"""
+
+
+def inside(inner: dict[str, float], outer: dict[str, float]) -> bool:
+    return (
+        inner["left"] >= outer["left"] - 0.5
+        and inner["right"] <= outer["right"] + 0.5
+        and inner["top"] >= outer["top"] - 0.5
+        and inner["bottom"] <= outer["bottom"] + 0.5
+    )
+
+
+def notebook_frame(browser: Any, root: ag.Value, tmp_path: Path) -> tuple[Any, Any, list[str]]:
+    """The page of ``root`` as a notebook shows it; (host page, the frame, errors)."""
+    host = tmp_path / "notebook.html"
+    markup = ag.viz.explain(root)._repr_html_()
+    host.write_text(NOTEBOOK_HOST.format(frame=markup), encoding="utf-8")
+    # reduced motion: the view jumps instead of gliding, so it is measured where it ends
+    page = browser.new_page(viewport={"width": 1000, "height": 900}, reduced_motion="reduce")
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else 0)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(host.resolve().as_uri())
+    frame = page.frames[1]
+    frame.wait_for_function("() => document.body.dataset.step === '0'")
+    frame.click("#ag-panel")  # as a reader clicks into the frame before using its keys
+    return page, frame, errors
+
+
+def check_in_view(frame: Any, presses: int, key: str = "ArrowRight") -> dict[str, Any]:
+    """Press ``key`` ``presses`` times; after each, the step's node is in the frame, whole, and
+    its text is at least 9 px."""
+    seen: dict[str, Any] = {}
+    for _ in range(presses):
+        frame.page.keyboard.press(key)
+        seen = frame.evaluate(MEASURE)
+        if seen["node"] is None:
+            continue
+        assert inside(seen["node"], seen["figure"]), seen
+        assert seen["font"] >= 9.0 and seen["textHeight"] >= 9.0, seen
+    return seen
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(LARGE))
+def test_a_large_page_follows_the_steps_and_stays_readable(
+    browser: Any, tmp_path: Path, name: str
+) -> None:
+    root = LARGE[name]()
+    page, frame, errors = notebook_frame(browser, root, tmp_path)
+    first = frame.evaluate(MEASURE)
+    # the page fills the output column; the frame is 720 px tall and nothing sticks out of it
+    assert abs(first["pageWidth"] - first["windowWidth"]) < 1 and first["windowWidth"] > 880
+    assert first["windowHeight"] == pytest.approx(718, abs=2)  # 720 px less its border
+    assert first["figure"]["bottom"] <= first["windowHeight"]
+    steps = payload(ag.viz.explain(root).html)["steps"]
+    backward = [i for i, s in enumerate(steps) if s["phase"] == "backward"]
+    # forward: the first steps, each node in view and its text readable
+    seen = check_in_view(frame, 12)
+    assert seen["step"] == 12 and seen["phase"] == "forward"
+    assert seen["scale"] == pytest.approx(payload(ag.viz.to_html(root))["view"]["readable"])
+    # backward: from the middle of the backward pass (reached from the end), 8 steps on
+    middle = backward[len(backward) // 2]
+    page.keyboard.press("End")
+    for _ in range(len(steps) - 1 - middle):
+        page.keyboard.press("ArrowLeft")
+    assert frame.evaluate(MEASURE)["step"] == middle
+    seen = check_in_view(frame, 8)
+    assert seen["phase"] == "backward"
+    # the end: every gradient of the list is in the panel, reachable by scrolling it, and the
+    # panel is inside the frame
+    page.keyboard.press("End")
+    done = frame.evaluate(
+        """() => {
+      const panel = document.getElementById("ag-panel");
+      const lines = Array.from(document.querySelectorAll("#ag-lines .ag-line"));
+      const visible = [];
+      for (const line of lines) {
+        panel.scrollTop = line.offsetTop - panel.offsetTop - 4;
+        const r = line.getBoundingClientRect(), p = panel.getBoundingClientRect();
+        if (r.top >= p.top && r.bottom <= p.bottom && r.left >= p.left && r.right <= p.right)
+          visible.push(line.textContent);
+      }
+      return {visible: visible, count: lines.length,
+              overflow: getComputedStyle(panel).overflowY,
+              bottom: panel.getBoundingClientRect().bottom, height: window.innerHeight};
+    }"""
+    )
+    labelled = [v for v in ag.topological_order(root) if v.label and not v.parents]
+    assert done["count"] == len(labelled) == len(done["visible"])
+    assert done["visible"][-1].startswith(f"{labelled[-1].label}.grad = ")
+    assert done["overflow"] == "auto" and done["bottom"] <= done["height"]
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.slow
+def test_pan_and_zoom_with_buttons_keys_mouse_and_wheel(browser: Any, tmp_path: Path) -> None:
+    driver = PageDriver(browser, ag.viz.to_html(six_neurons()), tmp_path)
+    page = driver.page
+    page.emulate_media(reduced_motion="reduce")
+
+    def view() -> dict[str, float]:
+        figure = page.locator("#ag-figure")
+        transform = page.evaluate("() => document.querySelector('#ag-figure svg').style.transform")
+        x, y = (float(v) for v in re.findall(r"(-?[\d.]+)px", transform)[:2])
+        return {"scale": float(figure.get_attribute("data-scale") or 0), "x": x, "y": y}
+
+    default = view()
+    page.click("#ag-zoom-in")
+    assert view()["scale"] == pytest.approx(default["scale"] * 1.25)
+    page.click("#ag-zoom-out")
+    page.click("#ag-zoom-out")
+    assert view()["scale"] == pytest.approx(default["scale"] * 1.25 * 0.8 * 0.8)
+    assert page.inner_text("#ag-zoom-level") == f"{round(view()['scale'] * 100)}%"
+    page.keyboard.press("0")  # back to the default zoom
+    assert view()["scale"] == pytest.approx(default["scale"])
+    page.keyboard.press("+")
+    assert view()["scale"] == pytest.approx(default["scale"] * 1.25)
+    page.keyboard.press("-")
+    assert view()["scale"] == pytest.approx(default["scale"])
+    # F: the whole graph inside the frame
+    page.keyboard.press("f")
+    whole = page.evaluate(
+        """() => [document.querySelector('#ag-figure svg').getBoundingClientRect().toJSON(),
+                  document.getElementById('ag-figure').getBoundingClientRect().toJSON()]"""
+    )
+    assert inside(*whole)
+    page.keyboard.press("0")
+    page.keyboard.press("+")  # larger than the frame both ways: free to move
+    page.keyboard.press("+")
+    # drag moves the picture by the mouse's way; Shift + arrows move it; arrows still step
+    before = view()
+    box = page.locator("#ag-figure").bounding_box()
+    page.mouse.move(box["x"] + 300, box["y"] + 200)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 260, box["y"] + 150, steps=4)
+    page.mouse.up()
+    after = view()
+    assert (after["x"] - before["x"], after["y"] - before["y"]) == pytest.approx((-40, -50))
+    page.keyboard.press("Shift+ArrowUp")
+    assert view()["y"] == pytest.approx(after["y"] + 80)
+    assert driver.state()["step"] == 0
+    assert driver.press("ArrowRight")["step"] == 1
+    # the wheel zooms at the pointer: the point under it stays put
+    after = view()
+    scale = after["scale"]
+    page.mouse.move(box["x"] + 200, box["y"] + 120)
+    page.mouse.wheel(0, -200)
+    page.wait_for_function(
+        f"() => Number(document.getElementById('ag-figure').dataset.scale) > {scale}"
+    )
+    zoomed = view()
+    ux = (200 - 1 - after["x"]) / scale  # the picture's point under the pointer, before
+    assert (200 - 1 - zoomed["x"]) / zoomed["scale"] == pytest.approx(ux, abs=2)
+    assert driver.errors == []

@@ -581,30 +581,97 @@ class FakeKernelShell:
     config: dict[str, Any] = {"IPKernelApp": {"connection_file": "kernel-1.json"}}  # noqa: RUF012
 
 
-def fake_ipython(shell: Any) -> Any:
+class FakeDisplayHandle:
+    def __init__(self, shown: list[dict[str, str]]) -> None:
+        self.shown = shown
+
+    def update(self, bundle: dict[str, str], raw: bool = False) -> None:
+        assert raw
+        self.shown.append(bundle)
+
+
+def fake_ipython(shell: Any, shown: list[dict[str, str]] | None = None) -> Any:
+    """An ``IPython`` whose get_ipython() is ``shell`` and whose display() records in ``shown``."""
     module = types.ModuleType("IPython")
     module.get_ipython = lambda: shell  # type: ignore[attr-defined]
-    return module
+    display = types.ModuleType("IPython.display")
+
+    def show(bundle: dict[str, str], raw: bool = False, display_id: Any = None) -> Any:
+        assert raw and display_id is True
+        record = [] if shown is None else shown
+        record.append(bundle)
+        return FakeDisplayHandle(record)
+
+    display.display = show  # type: ignore[attr-defined]
+    module.display = display  # type: ignore[attr-defined]
+    return module, display
 
 
-def test_progress_bar_shows_in_a_jupyter_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+def in_fake_kernel(monkeypatch: pytest.MonkeyPatch, shell: Any) -> list[dict[str, str]]:
+    shown: list[dict[str, str]] = []
+    module, display = fake_ipython(shell, shown)
+    monkeypatch.setitem(sys.modules, "IPython", module)
+    monkeypatch.setitem(sys.modules, "IPython.display", display)
+    return shown
+
+
+def test_in_jupyter_without_ipywidgets_progress_is_html_updated_in_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     X, y = data.make_moons(10, seed=0)
-    cell_output = io.StringIO()  # a kernel's stderr is no terminal
-    monkeypatch.setattr("sys.stderr", cell_output)
-    monkeypatch.setitem(sys.modules, "IPython", fake_ipython(FakeKernelShell()))
+    cell_stderr = io.StringIO()  # a kernel's stderr is no terminal
+    monkeypatch.setattr("sys.stderr", cell_stderr)
+    shown = in_fake_kernel(monkeypatch, FakeKernelShell())
     monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: None)  # no ipywidgets
     training.fit(nn.MLP(2, [3, 1], seed=0), X, y, epochs=3, progress=True)
-    shown = cell_output.getvalue()
-    assert "train" in shown and "3/3" in shown and "loss=" in shown
+    assert cell_stderr.getvalue() == ""  # no pink box
+    # one display, then updates: at most ten a second, and always the last state
+    assert len(shown) >= 2
+    first, last = shown[0], shown[-1]
+    assert "epoch 0/3" in first["text/html"] and "epoch 3/3" in last["text/html"]
+    assert "loss=" in last["text/html"] and "acc=" in last["text/html"]
+    assert last["text/plain"].startswith("train: epoch 3/3, loss=")
     # progress=False still means no bar; an IPython terminal (no kernel) draws none either
-    quiet = io.StringIO()
-    monkeypatch.setattr("sys.stderr", quiet)
+    shown.clear()
     training.fit(nn.MLP(2, [3, 1], seed=0), X, y, epochs=3, progress=False)
-    monkeypatch.setitem(sys.modules, "IPython", fake_ipython(types.SimpleNamespace(config={})))
+    shown = in_fake_kernel(monkeypatch, types.SimpleNamespace(config={}))
     training.fit(nn.MLP(2, [3, 1], seed=0), X, y, epochs=3, progress=True)
-    monkeypatch.setitem(sys.modules, "IPython", fake_ipython(None))
+    shown = in_fake_kernel(monkeypatch, None)
     training.fit(nn.MLP(2, [3, 1], seed=0), X, y, epochs=3, progress=True)
-    assert quiet.getvalue() == ""
+    assert shown == [] and cell_stderr.getvalue() == ""
+
+
+def test_html_progress_updates_at_most_ten_times_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shown = in_fake_kernel(monkeypatch, FakeKernelShell())
+    clock = [100.0]
+    monkeypatch.setattr("time.monotonic", lambda: clock[0])
+    bar = training._HtmlProgress(total=50, desc="train")
+    for _ in range(50):
+        clock[0] += 0.01  # an epoch every 10 ms: 0.5 s in all, 10 epochs between two updates
+        bar.set_postfix_str("loss=0.5", refresh=False)
+        bar.update(1)
+    bar.close()
+    assert 5 <= len(shown) <= 7  # the first display, five updates, and perhaps the last state
+    assert "epoch 50/50" in shown[-1]["text/html"]
+    bar.close()
+    assert "epoch 50/50" in shown[-1]["text/html"] and len(shown) <= 7  # nothing new
+
+
+def test_the_progress_html_shows_epoch_and_loss_escaped() -> None:
+    page = training._progress_html(7, 20, "loss=0.1234 acc=0.950 lr=0.1", 3.5, desc="train")
+    assert "epoch 7/20" in page and "loss=0.1234 acc=0.950 lr=0.1" in page
+    assert 'aria-valuenow="7"' in page and "width:35.0%" in page
+    assert "~6.5 s left" in page  # 3.5 s for 7 epochs: 13 more take 6.5 s
+    hostile = training._progress_html(1, 2, "loss=<b>&</b>", 1.0, desc="<script>x</script>")
+    assert "<script>" not in hostile and "&lt;script&gt;x&lt;/script&gt;" in hostile
+    assert "loss=&lt;b&gt;&amp;&lt;/b&gt;" in hostile
+    done = training._progress_html(20, 20, "", 75.0)
+    assert "epoch 20/20" in done and "1 min 15 s" in done and "left" not in done
+    assert training._progress_text(2, 4, "loss=1", 0.25) == (
+        "train: epoch 2/4, loss=1, 0.2 s, ~0.2 s left"
+    )
 
 
 def test_in_jupyter_with_ipywidgets_the_bar_is_the_notebook_widget(
@@ -622,7 +689,55 @@ def test_in_jupyter_with_ipywidgets_the_bar_is_the_notebook_widget(
     assert training._bar_class(notebook=True) is tqdm.notebook.tqdm
     assert training._bar_class(notebook=False) is tqdm.tqdm
     monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: None)
-    assert training._bar_class(notebook=True) is tqdm.tqdm  # Jupyter shows the text bar too
+    assert training._bar_class(notebook=True) is training._HtmlProgress
+    assert training._bar_class(notebook=False) is tqdm.tqdm
+
+
+def run_in_kernel(code: str) -> list[dict[str, Any]]:
+    """Run ``code`` as one cell in a new IPython kernel; every message the cell sent out."""
+    jupyter_client = pytest.importorskip("jupyter_client")
+    manager, client = jupyter_client.manager.start_new_kernel(kernel_name="python3")
+    try:
+        msg_id = client.execute(code)
+        messages: list[dict[str, Any]] = []
+        while True:
+            msg = client.get_iopub_msg(timeout=120)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "error":
+                raise AssertionError("\n".join(msg["content"]["traceback"]))
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return messages
+            messages.append(msg)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+@pytest.mark.slow
+def test_progress_in_a_real_kernel_without_ipywidgets_is_html_and_nothing_on_stderr() -> None:
+    messages = run_in_kernel(
+        "import sys\n"
+        "sys.modules['ipywidgets'] = None  # as if not installed (find_spec gives None)\n"
+        "from autograd_core import data, nn, training\n"
+        "X, y = data.make_moons(20, seed=0)\n"
+        "h = training.fit(nn.MLP(2, [4, 1], seed=0), X, y, epochs=4, progress=True)\n"
+        "print(len(h))\n"
+    )
+    kinds = [msg["msg_type"] for msg in messages]
+    streams = [
+        (m["content"]["name"], m["content"]["text"]) for m in messages if m["msg_type"] == "stream"
+    ]
+    assert streams == [("stdout", "4\n")], streams  # nothing on stderr
+    displays = [m for m in messages if m["msg_type"] == "display_data"]
+    updates = [m for m in messages if m["msg_type"] == "update_display_data"]
+    assert len(displays) == 1 and updates, kinds
+    display_id = displays[0]["content"]["transient"]["display_id"]
+    assert all(m["content"]["transient"]["display_id"] == display_id for m in updates)
+    assert "epoch 0/4" in displays[0]["content"]["data"]["text/html"]
+    last = updates[-1]["content"]["data"]
+    assert "epoch 4/4" in last["text/html"] and "loss=" in last["text/html"]
+    assert last["text/plain"].startswith("train: epoch 4/4")
 
 
 # -- every argument is checked before the first epoch -----------------------------------------------

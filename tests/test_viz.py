@@ -12,6 +12,7 @@ Renderer paths exercised here:
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -470,8 +471,10 @@ def test_max_nodes_truncates_with_a_more_node(program: str) -> None:
     drawing = ag.viz.draw_graph(y, max_nodes=50)
     source = drawing.source
     assert len(value_ids(source)) == 50
-    # 2001 boxes in all, 50 drawn: the note says 1951 more and how to see them.
-    assert "+1951 more values not drawn" in source and "max_nodes (now 50)" in source
+    # 2001 boxes in all, 50 drawn: the box marks the cut, the caption under the picture says
+    # how many and how to see them (text beside the picture, not inside it).
+    assert "+1951 more values" in source and "max_nodes" not in source
+    assert "1,951 values not drawn" in drawing.caption and "now 50" in drawing.caption
     # Both ends are drawn: the output y and the input x, with the steps nearest to each.
     assert "<B>y</B>" in source and "<B>x</B>" in source
     # The cut is in the middle: one dashed edge from the input side into "more", one out of it.
@@ -643,16 +646,54 @@ def test_a_failing_renderer_raises_render_error(
     assert "dot could not render svg: syntax error in line 1" in bundle["text/plain"]
 
 
-def test_jupyter_display_is_svg(
+def test_jupyter_display_is_the_picture_framed_with_a_text_description(
     program: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     isolated_path(monkeypatch, tmp_path, {Path(program).name: program})
-    bundle = snapshot_graph().draw()._repr_mimebundle_()
-    assert list(bundle) == ["image/svg+xml"]
-    svg = bundle["image/svg+xml"]
-    assert isinstance(svg, str) and len(node_groups(svg)) == SNAPSHOT_NODES
+    y = snapshot_graph()
+    drawing = y.draw()
+    bundle = drawing._repr_mimebundle_()
+    # One picture per output: JupyterLab shows text/html (trusted or, sanitized, not) and never
+    # an SVG or PNG beside it, so the bundle carries none (they would only grow the notebook).
+    assert sorted(bundle) == ["text/html", "text/plain"]
+    html_text = bundle["text/html"]
+    assert isinstance(html_text, str)
+    image = re.search(r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', html_text)
+    assert image is not None
+    svg = base64.b64decode(image[1]).decode("utf-8")
+    assert len(node_groups(svg)) == SNAPSHOT_NODES
+    # Scaled to the column, and a click (a <details>, no JavaScript) shows it at full size.
+    assert "max-width:100%;height:auto" in html_text
+    assert "<details" in html_text and "<summary" in html_text
+    assert "details[open]>summary>img{max-width:none" in html_text
+    assert "<script" not in html_text.lower()
+    # Untrusted notebooks and text front ends: what the picture is, never "<... at 0x...>".
+    values = ag.topological_order(y)
+    operations = [v for v in values if v.parents]
+    text = bundle["text/plain"]
+    assert isinstance(text, str) and "at 0x" not in text and "at 0x" not in repr(drawing)
+    assert f"{len(values)} values, {len(operations)} operations" in text
+    assert f"graph of {y.label or 'the output'}: " in text and "run the cell" in text
+    # Asked for one type (a text-only terminal), nothing is rendered for the others.
+    assert list(drawing._repr_mimebundle_(include=["text/plain"])) == ["text/plain"]
     png = snapshot_graph().draw().pipe(format="png")
     assert isinstance(png, bytes) and png.startswith(b"\x89PNG")
+
+
+def test_labels_with_markup_stay_escaped_in_the_notebook_display() -> None:
+    attack = '</div><script>alert("x")</script><img src=x onerror=alert(1)>'
+    x = ag.Value(2.0, label=attack)
+    y = x * x
+    y.label = attack
+    drawing = y.draw()
+    html_text = drawing._repr_html_()
+    assert "<script" not in html_text.lower() and "onerror=alert" not in html_text
+    assert "&lt;script&gt;" in html_text  # the description, escaped in the alt text
+    image = re.search(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', html_text)
+    assert image is not None
+    svg = base64.b64decode(image[1]).decode("utf-8")
+    ET.fromstring(svg)  # still well-formed XML
+    assert "<script" not in svg and "&lt;script&gt;" in svg
 
 
 # -- saving ------------------------------------------------------------------------------------

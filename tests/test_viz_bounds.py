@@ -5,6 +5,7 @@ Also ``draw_graph(y).render(...)`` without the system ``dot`` (issue 10).
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import stat
@@ -61,7 +62,7 @@ def test_the_walk_stops_at_the_budget_instead_of_visiting_the_whole_graph() -> N
     assert not drawing.summary.complete
     assert drawing.summary.walked <= 100 * viz.DEFAULT_MAX_NODES < 100_000
     assert drawing.summary.boxes <= viz.DEFAULT_MAX_NODES
-    assert "and more beyond" in drawing.source and "the walk stopped after" in drawing.source
+    assert "and more beyond" in drawing.source and "the walk stopped after" in drawing.caption
     assert "<B>x</B>" not in drawing.source
     assert elapsed < 2.0
     # With a budget that covers the chain, the walk reaches the input, and draws it.
@@ -302,3 +303,111 @@ def test_cli_train_picture_is_bounded_for_a_wide_network(
     assert "one box per layer" in capsys.readouterr().out
     assert elapsed < 15
     ET.fromstring((tmp_path / "graph.svg").read_text(encoding="utf-8"))
+
+
+# -- pictures that fit (issue 24) ---------------------------------------------------------------
+
+
+def network_sample_loss() -> tuple[ag.Value, int]:
+    """A learner's first real graph: the squared error of one sample through a 2-16-16-1 MLP."""
+    model = ag.nn.MLP(2, [16, 16, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.label = "loss"
+    loss.backward()
+    return loss, len(ag.topological_order(loss))
+
+
+def rendered_size(drawing: viz.GraphDrawing, program: str) -> tuple[float, float]:
+    """(width, height) in CSS px, read from the rendered SVG's attributes (pt: 4/3 px)."""
+    svg = viz.render_source(drawing.source, "svg", program=program).decode("utf-8")
+    root = ET.fromstring(svg)
+    width, height = root.get("width", ""), root.get("height", "")
+    assert width.endswith("pt") and height.endswith("pt")
+    return float(width[:-2]) * 4 / 3, float(height[:-2]) * 4 / 3
+
+
+def test_a_network_loss_is_drawn_in_the_view_that_fits_and_the_caption_says_so(
+    program: str,
+) -> None:
+    loss, values = network_sample_loss()
+    every_value = viz.draw_graph(loss, collapse=None)
+    assert max(rendered_size(every_value, program)) > viz.PICTURE_BUDGET  # the reason to choose
+    drawing = loss.draw()
+    assert max(rendered_size(drawing, program)) <= viz.PICTURE_BUDGET
+    caption = drawing.caption
+    assert len(caption.splitlines()) == 1
+    view = "neuron" if "one box per neuron" in caption else "layer"
+    assert f"one box per {view}" in drawing.description
+    assert f"drawn one box per {view} ({values:,} values" in caption
+    assert "draw(collapse=None) for every value" in caption
+    # The caption is text beside the picture, never inside it.
+    svg = drawing.svg()
+    assert "collapse" not in svg and "max_nodes" not in svg
+    html_text = drawing._repr_html_()
+    assert html.escape(caption) in html_text
+    assert html_text.index(html.escape(caption)) > html_text.index("<img")  # under it
+
+
+def test_an_explicit_collapse_or_max_nodes_is_drawn_as_asked() -> None:
+    loss, values = network_sample_loss()
+    every_value = loss.draw(collapse=None)
+    assert "one box per" not in every_value.description and f"{values:,} values" in (
+        every_value.description
+    )
+    assert "one box per" not in every_value.caption
+    assert every_value.summary is not None and every_value.summary.boxes > 16 + 16 + 1
+    asked = loss.draw(max_nodes=viz.DEFAULT_MAX_NODES)
+    assert asked.source == every_value.source and "one box per" not in asked.caption
+    layers = loss.draw(collapse="layer")
+    assert "one box per layer" in layers.description and layers.caption == ""
+    neurons = loss.draw(collapse="neuron", max_nodes=None)
+    assert "one box per neuron" in neurons.description and neurons.caption == ""
+    with pytest.raises(ValueError, match="max_nodes"):
+        viz.draw_graph(loss, max_nodes="all")  # type: ignore[arg-type]
+
+
+def test_a_graph_that_fits_is_drawn_value_by_value_without_a_caption() -> None:
+    model = ag.nn.MLP(2, [3, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.backward()
+    drawing = loss.draw()
+    assert max(drawing.size) <= viz.PICTURE_BUDGET
+    assert drawing.caption == "" and "one box per" not in drawing.description
+    assert drawing.summary is not None and drawing.summary.hidden == 0
+
+
+def test_a_cut_picture_stacks_no_column_of_hundreds_of_boxes(program: str) -> None:
+    # Cut at 300 boxes, the part nearest the output of a 2-16-16-1 network was the 256 weights
+    # of its second layer, one column 22,744 px tall with blank screens beside it.
+    loss, _ = network_sample_loss()
+    drawing = viz.draw_graph(loss, collapse=None)
+    assert drawing.summary is not None and drawing.summary.hidden > 0
+    svg = viz.render_source(drawing.source, "svg", program=program).decode("utf-8")
+    columns: dict[int, int] = {}  # the x of a value box's title text -> boxes in that column
+    for group in node_groups(svg):
+        title = group.find("{http://www.w3.org/2000/svg}title")
+        if title is None or not re.fullmatch(r"v\d+", title.text or ""):
+            continue
+        xs = [float(t.get("x", "0")) for t in group.iter("{http://www.w3.org/2000/svg}text")]
+        column = round(sum(xs) / len(xs) / 20)
+        columns[column] = columns.get(column, 0) + 1
+    weights = 16 * 16  # the second layer's
+    assert max(columns.values()) < weights / 4
+
+
+def test_the_estimate_is_close_to_the_rendered_size(program: str) -> None:
+    loss, _ = network_sample_loss()
+    x = ag.Value(0.5, label="x")
+    chain = x
+    for _ in range(60):
+        chain = (chain * 0.9).tanh()
+    for drawing in (
+        viz.draw_graph(loss, collapse="neuron"),
+        viz.draw_graph(loss, collapse="layer"),
+        viz.draw_graph(loss, collapse=None),
+        viz.draw_graph(chain),
+        viz.draw_graph(x * 2 + 1),
+    ):
+        estimate = max(viz._estimate_size(drawing))
+        rendered = max(rendered_size(drawing, program))
+        assert 1 / viz._ESTIMATE_ERROR < estimate / rendered < viz._ESTIMATE_ERROR

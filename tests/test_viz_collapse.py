@@ -76,14 +76,16 @@ def test_every_parameter_box_of_a_small_mlp_has_its_own_label(program: str) -> N
 
 def test_the_demo_picture_uncollapsed_keeps_inputs_and_output_and_unique_labels() -> None:
     loss, _ = demo_sample_loss()
-    drawing = viz.draw_graph(loss)  # 406 values: cut to the default 300 boxes
+    drawing = viz.draw_graph(loss, collapse=None)  # 406 values: cut to the default 300 boxes
     assert drawing.summary is not None and drawing.summary.hidden > 0
     svg = viz.render_source(drawing.source, "svg", program=graphviz_pure_path()).decode()
     texts = bold_texts(svg)
     assert {"x0", "x1", "loss"} <= set(texts)
     parameters = [t for t in texts if re.fullmatch(r"L\d\.n\d+\.(w\d+|b)", t)]
     assert len(parameters) > 30 and len(parameters) == len(set(parameters))
-    assert "more values not drawn" in " ".join(t for ts in parse_svg(svg).values() for t in ts)
+    hidden = drawing.summary.hidden
+    assert f"+{hidden} more values" in " ".join(t for ts in parse_svg(svg).values() for t in ts)
+    assert f"{hidden:,} values not drawn" in drawing.caption
 
 
 # -- the collapsed views ----------------------------------------------------------------------

@@ -8,11 +8,13 @@ operands, in order) and ``partials`` (for each parent, the local derivative ∂n
 computed when the node is made). A leaf (an input, a parameter, a constant) has no op.
 
 ``backward`` is the chain rule. Walking the graph from the output back to the inputs, each node
-hands its gradient to its parents, each scaled by the local derivative of its edge::
+hands its gradient to its parents, each scaled by the local derivative of its edge:
 
-    for node in reversed(topological_order(root)):
-        for parent, local in zip(node.parents, node.partials):
-            grads[parent] += local * grads[node]
+```python
+for node in reversed(topological_order(root)):
+    for parent, local in zip(node.parents, node.partials):
+        grads[parent] += local * grads[node]
+```
 
 Two edge rules come from PyTorch and are written once, in :func:`chain_rule_step`:
 

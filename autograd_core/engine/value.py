@@ -47,9 +47,17 @@ class Value:
     __slots__ = ("data", "grad", "label", "op", "_a", "_b", "_da", "_db")
 
     data: float
+    """The number this node holds. An optimizer's step changes the parameters' ``data``;
+    assigning it by hand (``p.data -= lr * p.grad``) does the same outside any graph."""
     grad: float
+    """∂root/∂self after ``root.backward()``, 0.0 before. Leaves (inputs, parameters)
+    accumulate over calls, so reset them with ``zero_grad`` between steps; after
+    ``backward(create_graph=True)`` a leaf's ``grad`` is a Value with a graph of its own."""
     label: str
+    """A name, shown in the repr, in error messages and in pictures; ``""`` for none."""
     op: Op | None
+    """The operation that made this node, a row of the op table ``autograd_core.ops``
+    (``op.name`` is ``"mul"``, ``"tanh"``, ...); ``None`` for a leaf."""
     # Where ``parents`` and ``partials`` are kept (the properties below read them): see the
     # table in layout.py. Not part of the public API.
     _a: Any
@@ -243,25 +251,96 @@ class Value:
         leaf.label = self.label
         return leaf
 
-    def draw(self, **options: Any) -> Any:
-        """The graph that produced this node as a ``graphviz.Digraph`` (SVG inline in Jupyter).
+    def draw(
+        self,
+        *,
+        rankdir: str = "LR",
+        show_grad: bool = True,
+        show_partials: bool = True,
+        inline_constants: bool = True,
+        number_format: str | Callable[[float], str] = ".4g",
+        max_nodes: int | str | None = "auto",
+        legend: bool = True,
+        collapse: str | None = "auto",
+        **options: Any,
+    ) -> Any:
+        """The graph that produced this node, as a picture (SVG inline in Jupyter).
 
-        Shorthand for ``autograd_core.viz.draw_graph(self, **options)``; see there for options.
+        Shorthand for ``autograd_core.viz.draw_graph(self, ...)``, which says more on each
+        option; the defaults are its defaults.
+
+        Args:
+            rankdir: ``"LR"`` (inputs on the left), ``"TB"`` (inputs on top), ``"RL"``, ``"BT"``.
+            show_grad: Show each value's ``grad`` (turn off before ``backward`` has run).
+            show_partials: Label each input edge with its local derivative ∂out/∂in.
+            inline_constants: Write a constant operand inside its op's oval (``2 ×``).
+            number_format: A format spec for every number, or a function from float to text.
+            max_nodes: The most boxes drawn, the rest summed up in a ``+N more`` box; ``None``
+                draws everything; ``"auto"``: ``viz.DEFAULT_MAX_NODES``, with the view chosen
+                by ``collapse="auto"``.
+            legend: Add the legend explaining the colours and the edge numbers.
+            collapse: ``None`` (every value), ``"neuron"`` (one box per neuron), ``"layer"``
+                (one box per layer), or ``"auto"``: every value if the picture fits its
+                budget, else the first collapsed view that does, said in a line under it.
+            **options: Any further option of ``draw_graph``.
+
+        Returns:
+            A ``viz.GraphDrawing`` (a ``graphviz.Digraph``): shown as SVG in Jupyter.
 
         Example:
             >>> import autograd_core as ag
             >>> y = ag.Value(2.0, label="x").tanh()
             >>> b"tanh" in y.draw().pipe(format="svg")
             True
+            >>> "rankdir=TB" in y.draw(rankdir="TB", legend=False).source
+            True
         """
         from autograd_core.viz import draw_graph  # viz is a higher layer: import on use
 
-        return draw_graph(self, **options)
+        return draw_graph(
+            self,
+            rankdir=rankdir,
+            show_grad=show_grad,
+            show_partials=show_partials,
+            inline_constants=inline_constants,
+            number_format=number_format,
+            max_nodes=max_nodes,
+            legend=legend,
+            collapse=collapse,
+            **options,
+        )
 
-    def explain(self, **options: Any) -> Any:
+    def explain(
+        self,
+        *,
+        gradient: float = 1.0,
+        rankdir: str = "LR",
+        number_format: str | Callable[[float], str] = ".4g",
+        max_nodes: int | None = 300,
+        title: str | None = None,
+        program: str | None = None,
+        timeout: float | None = 10.0,
+        **options: Any,
+    ) -> Any:
         """Step through the forward and backward pass of this graph, in a notebook or a page.
 
-        Shorthand for ``autograd_core.stepthrough.explain(self, **options)``; see there.
+        Shorthand for ``autograd_core.stepthrough.explain(self, ...)``, which says more on
+        each option; the defaults are its defaults.
+
+        Args:
+            gradient: The seed d(loss)/d(self), as in ``self.backward(gradient)``.
+            rankdir: ``"LR"`` (inputs on the left), ``"TB"`` (inputs on top), ``"RL"``, ``"BT"``.
+            number_format: A format spec for every number, or a function from float to text.
+            max_nodes: The largest graph accepted, counting every value; ``None`` for no limit
+                but the page's own (``stepthrough.PAGE_LIMIT``).
+            title: The page's heading; by default it names this node.
+            program: The Graphviz program (``"dot"``, ``"graphviz-pure"``); by default the one
+                found.
+            timeout: Seconds Graphviz may spend on the layout (``None``: no limit).
+            **options: Any further option of ``stepthrough.to_html``.
+
+        Returns:
+            A ``stepthrough.StepThrough``: shown inline in Jupyter; ``save(path)`` writes it.
 
         Example:
             >>> import autograd_core as ag
@@ -272,7 +351,17 @@ class Value:
         """
         from autograd_core.stepthrough import explain  # a higher layer: import on use
 
-        return explain(self, **options)
+        return explain(
+            self,
+            gradient=gradient,
+            rankdir=rankdir,
+            number_format=number_format,
+            max_nodes=max_nodes,
+            title=title,
+            program=program,
+            timeout=timeout,
+            **options,
+        )
 
     def register_hook(self, hook: Callable[[Any], Any]) -> RemovableHandle:
         """Call ``hook(grad)`` when backward has this node's whole gradient (PyTorch's hook).

@@ -1,11 +1,13 @@
 """micrograd's API, running on autograd_core's engine: change one import line, keep the code.
 
 Code written for Andrej Karpathy's micrograd (the package, its demo notebook, the lecture
-notebooks) runs unchanged once its imports point here::
+notebooks) runs unchanged once its imports point here:
 
-    from micrograd.engine import Value  ->  from autograd_core.micrograd.engine import Value
-    from micrograd.nn import MLP        ->  from autograd_core.micrograd.nn import MLP
-    from micrograd import nn            ->  from autograd_core.micrograd import nn
+```text
+from micrograd.engine import Value  ->  from autograd_core.micrograd.engine import Value
+from micrograd.nn import MLP        ->  from autograd_core.micrograd.nn import MLP
+from micrograd import nn            ->  from autograd_core.micrograd import nn
+```
 
 The package mirrors micrograd's layout (``engine.Value``; ``nn.Module``, ``Neuron``, ``Layer``,
 ``MLP``) and adds the lecture's ``trace`` and ``draw_dot``. Everything micrograd code touches

@@ -1,13 +1,15 @@
 """Optimizers, learning-rate schedules and gradient clipping: turning gradients into learning.
 
 After ``loss.backward()`` every parameter's ``grad`` is ∂loss/∂parameter, the direction in
-which the loss grows fastest. An optimizer steps the other way, and a training loop repeats::
+which the loss grows fastest. An optimizer steps the other way, and a training loop repeats:
 
-    for batch in data:
-        optimizer.zero_grad()      # backward adds into .grad: reset it first
-        loss = compute_loss(model, batch)
-        loss.backward()
-        optimizer.step()           # move every parameter's .data
+```python
+for batch in data:
+    optimizer.zero_grad()      # backward adds into .grad: reset it first
+    loss = compute_loss(model, batch)
+    loss.backward()
+    optimizer.step()           # move every parameter's .data
+```
 
 The optimizers differ only in how ``step`` turns a gradient into a step. ``SGD`` follows the
 gradient, optionally with (Nesterov) momentum, a running sum that speeds up consistent

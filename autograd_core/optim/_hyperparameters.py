@@ -1,10 +1,12 @@
 """Hyper-parameters declared once, in the class body, and everything derived from them.
 
-An optimizer or scheduler states each of its settings on one line::
+An optimizer or scheduler states each of its settings on one line:
 
-    class SGD(Optimizer):
-        lr: float = hyperparameter(1e-3, nonnegative, "Learning rate γ, ``>= 0``.")
-        momentum: float = hyperparameter(0.0, nonnegative, "Momentum factor μ, ``>= 0``.")
+```python
+class SGD(Optimizer):
+    lr: float = hyperparameter(1e-3, nonnegative, "Learning rate γ, ``>= 0``.")
+    momentum: float = hyperparameter(0.0, nonnegative, "Momentum factor μ, ``>= 0``.")
+```
 
 That line is the only place where the name, the default, the check and the description are
 written. ``Configurable`` (the common base of ``Optimizer`` and ``LRScheduler``) reads the

@@ -14,13 +14,15 @@ class Adagrad(Optimizer):
     """Adagrad: divide each gradient by the root of the sum of all its squares so far.
 
     For each parameter θ with gradient g, in the notation of the arguments below and with
-    t = the step number (1, 2, ...), a step does::
+    t = the step number (1, 2, ...), a step does:
 
-        g ← −g                          if maximize
-        g ← g + λθ                      if λ ≠ 0
-        γₜ ← γ / (1 + (t − 1)η)
-        s ← s + g²                      (s starts at s₀)
-        θ ← θ − γₜ g / (√s + ε)
+    ```text
+    g ← −g                          if maximize
+    g ← g + λθ                      if λ ≠ 0
+    γₜ ← γ / (1 + (t − 1)η)
+    s ← s + g²                      (s starts at s₀)
+    θ ← θ − γₜ g / (√s + ε)
+    ```
 
     The sum only grows, so every parameter's steps shrink over time, fastest for the
     parameters whose gradients are largest.

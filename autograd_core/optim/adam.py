@@ -41,14 +41,16 @@ class Adam(Optimizer):
     """Adam: per-parameter steps from bias-corrected running averages of g and g².
 
     For each parameter θ with gradient g, in the notation of the arguments below and with
-    t = the step number (1, 2, ...), a step does::
+    t = the step number (1, 2, ...), a step does:
 
-        g ← −g                           if maximize
-        g ← g + λθ                       if λ ≠ 0   (L2 penalty, folded into g)
-        m ← β₁m + (1 − β₁)g              running mean of g        (m, v start at 0)
-        v ← β₂v + (1 − β₂)g²             running mean of g²
-        v̂ ← max(v̂, v)  and use v̂ for v   if amsgrad   (the raw v, not bias-corrected)
-        θ ← θ − γ/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
+    ```text
+    g ← −g                           if maximize
+    g ← g + λθ                       if λ ≠ 0   (L2 penalty, folded into g)
+    m ← β₁m + (1 − β₁)g              running mean of g        (m, v start at 0)
+    v ← β₂v + (1 − β₂)g²             running mean of g²
+    v̂ ← max(v̂, v)  and use v̂ for v   if amsgrad   (the raw v, not bias-corrected)
+    θ ← θ − γ/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
+    ```
 
     Dividing by 1 − βᵗ undoes the pull towards the zero the averages start from. With AMSGrad
     the running maximum v̂ never decreases, so a parameter's steps cannot suddenly grow when its

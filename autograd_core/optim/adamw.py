@@ -13,10 +13,12 @@ class AdamW(Adam):
 
     With ``Adam(weight_decay=λ)`` the penalty λθ is added to the gradient and then divided by
     √v like the rest of it, so parameters with large gradients are hardly decayed at all.
-    AdamW instead multiplies every parameter by (1 − γλ) before the plain Adam step::
+    AdamW instead multiplies every parameter by (1 − γλ) before the plain Adam step:
 
-        θ ← θ − γλθ
-        then Adam's update of θ with λ = 0 (see ``Adam``)
+    ```text
+    θ ← θ − γλθ
+    then Adam's update of θ with λ = 0 (see ``Adam``)
+    ```
 
     Every other setting, and the saved state, are Adam's; the update is Adam's ``_update``
     with the decay moved.

@@ -19,9 +19,11 @@ def clip_grad_norm(
     """Scale all gradients down together so that their combined norm is at most ``max_norm``.
 
     The gradients g of all parameters are treated as one vector, and its p-norm
-    (p = ``norm_type``) is measured::
+    (p = ``norm_type``) is measured:
 
-        ‖g‖ₚ = (Σᵢ |gᵢ|ᵖ)^(1/p)        ‖g‖∞ = maxᵢ |gᵢ|
+    ```text
+    ‖g‖ₚ = (Σᵢ |gᵢ|ᵖ)^(1/p)        ‖g‖∞ = maxᵢ |gᵢ|
+    ```
 
     If ‖g‖ > max_norm, every gradient is multiplied by the same factor
     max_norm / (‖g‖ + 10⁻⁶): the direction of the step is kept and only its length is

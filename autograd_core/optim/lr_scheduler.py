@@ -168,9 +168,11 @@ class LRScheduler(Configurable):
 class StepLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every ``step_size`` epochs.
 
-    Starting from the optimizer's lr when the scheduler is created::
+    Starting from the optimizer's lr when the scheduler is created:
 
-        lr(epoch) = base_lr · gamma^⌊epoch / step_size⌋
+    ```text
+    lr(epoch) = base_lr · gamma^⌊epoch / step_size⌋
+    ```
 
     (computed, like PyTorch, as one multiplication of the current lr every ``step_size``
     epochs).
@@ -203,9 +205,9 @@ class StepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every epoch.
 
-    ::
-
-        lr(epoch) = base_lr · gamma^epoch
+    ```text
+    lr(epoch) = base_lr · gamma^epoch
+    ```
 
     Example:
         >>> import autograd_core as ag
@@ -228,9 +230,11 @@ class ExponentialLR(LRScheduler):
 class CosineAnnealingLR(LRScheduler):
     """Lower the learning rate along half a cosine wave, from base_lr to ``eta_min``.
 
-    With T = ``T_max``::
+    With T = ``T_max``:
 
-        lr(epoch) = eta_min + (base_lr − eta_min) · (1 + cos(π · epoch / T)) / 2
+    ```text
+    lr(epoch) = eta_min + (base_lr − eta_min) · (1 + cos(π · epoch / T)) / 2
+    ```
 
     so lr starts flat, falls fastest halfway, and reaches eta_min at epoch T. Stepping on past
     T follows the same curve back up (a full cosine period is 2T), as PyTorch does.
@@ -292,9 +296,9 @@ def function_of_epoch(value: Any, name: str, where: str) -> Callable[[int], floa
 class LambdaLR(LRScheduler):
     """Set the learning rate to the initial one times a function of the epoch.
 
-    ::
-
-        lr(epoch) = base_lr · lr_lambda(epoch)
+    ```text
+    lr(epoch) = base_lr · lr_lambda(epoch)
+    ```
 
     The factor for epoch 0 applies as soon as the scheduler is created. The function is not
     part of ``state_dict`` (functions are not data): pass it again when resuming.

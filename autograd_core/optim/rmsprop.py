@@ -14,20 +14,22 @@ class RMSprop(Optimizer):
     """RMSprop: divide each gradient by the root of a running mean of its squares.
 
     For each parameter θ with gradient g, in the notation of the arguments below, a step
-    does::
+    does:
 
-        g ← −g                      if maximize
-        g ← g + λθ                  if λ ≠ 0
-        v ← αv + (1 − α)g²          running mean of g²                (v, ḡ, b start at 0)
-        d ← √v + ε
-        if centered:
-            ḡ ← αḡ + (1 − α)g       running mean of g
-            d ← √(v − ḡ²) + ε       root of a running *variance* instead
-        if μ > 0:
-            b ← μb + g/d
-            θ ← θ − γb
-        else:
-            θ ← θ − γg/d
+    ```text
+    g ← −g                      if maximize
+    g ← g + λθ                  if λ ≠ 0
+    v ← αv + (1 − α)g²          running mean of g²                (v, ḡ, b start at 0)
+    d ← √v + ε
+    if centered:
+        ḡ ← αḡ + (1 − α)g       running mean of g
+        d ← √(v − ḡ²) + ε       root of a running *variance* instead
+    if μ > 0:
+        b ← μb + g/d
+        θ ← θ − γb
+    else:
+        θ ← θ − γg/d
+    ```
 
     Unlike Adam there is no bias correction, so the first steps are large: v starts at 0 and
     after one step is only (1 − α)g².

@@ -15,15 +15,17 @@ class SGD(Optimizer):
     """Stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay.
 
     For each parameter θ with gradient g, in the notation of the arguments below, a step
-    does::
+    does:
 
-        g ← −g                      if maximize
-        g ← g + λθ                  if λ ≠ 0   (the gradient of an extra loss term λθ²/2)
-        if μ ≠ 0:
-            b ← g                   on the first step: the buffer starts at the gradient
-            b ← μb + (1 − τ)g       on every later step
-            g ← g + μb              if nesterov,  else  g ← b
-        θ ← θ − γg
+    ```text
+    g ← −g                      if maximize
+    g ← g + λθ                  if λ ≠ 0   (the gradient of an extra loss term λθ²/2)
+    if μ ≠ 0:
+        b ← g                   on the first step: the buffer starts at the gradient
+        b ← μb + (1 − τ)g       on every later step
+        g ← g + μb              if nesterov,  else  g ← b
+    θ ← θ − γg
+    ```
 
     Momentum keeps a running sum b of past gradients: along a direction where the gradients
     agree the steps grow (up to 1/(1 − μ) times), across one where they alternate they cancel.

@@ -4,7 +4,9 @@ Three things on the site come from the project itself rather than from files und
 they cannot go stale:
 
 * the notebooks in ``notebooks/`` become pages (mkdocs-jupyter renders them with the outputs
-  they were committed with), named in the nav as ``notebooks/<name>.ipynb``;
+  they were committed with), named in the nav as ``notebooks/<name>.ipynb``; their links to
+  each other (``03_training_an_mlp.ipynb``, which JupyterLab and GitHub follow) are pointed at
+  those pages (``../03_training_an_mlp/``);
 * the graph pictures of the concept pages, ``assets/graphs/<name>.svg``, are drawn by
   ``autograd_core.viz`` at build time from the same expressions the pages show;
 * a line ``<!-- cli-help: train -->`` in a page becomes the ``--help`` text of
@@ -18,6 +20,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import os
+import posixpath
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +30,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
 
 import autograd_core as ag
 from autograd_core.cli import build_parser
@@ -36,6 +40,8 @@ NOTEBOOKS = ROOT / "notebooks"
 CLI_HELP = re.compile(r"^<!-- cli-help(?:: (?P<command>[a-z]+))? -->$", re.MULTILINE)
 HELP_WIDTH = 76  # columns of the --help texts: the width of the page's text column
 OP_TABLE = "<!-- op-table -->"
+# A relative link to a notebook in a rendered notebook page: href="03_training_an_mlp.ipynb#x"
+NOTEBOOK_LINK = re.compile(r'href="(?P<target>[^":?#]+\.ipynb)(?P<anchor>#[^"]*)?"')
 # How the ops without a method or an ag. function are written in a program.
 SPELLINGS = {
     "add": "`a + b`",
@@ -113,6 +119,23 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if OP_TABLE in markdown:
         markdown = markdown.replace(OP_TABLE, _op_table())
     return markdown
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """In a notebook page, a link to another notebook goes to that notebook's page."""
+    if not page.file.src_uri.endswith(".ipynb"):
+        return html  # Markdown pages' links are resolved (and checked) by mkdocs itself
+
+    def to_page(match: re.Match[str]) -> str:
+        folder = posixpath.dirname(page.file.src_uri)
+        target = files.get_file_from_path(
+            posixpath.normpath(posixpath.join(folder, match["target"]))
+        )
+        if target is None:
+            return match[0]  # not a notebook of the site: tests/test_docs_site.py reports it
+        return f'href="{get_relative_url(target.url, page.url)}{match["anchor"] or ""}"'
+
+    return NOTEBOOK_LINK.sub(to_page, html)
 
 
 def _op_table() -> str:
