@@ -1237,7 +1237,12 @@ _SCRIPT = r"""
     var s = chosen !== null ? chosen : defaultScale();
     var target = unitsRect(step.focus);
     if (!target) {
-      if (step.phase === "start" || view.s === 0) centreOn(baseW / 2, baseH / 2, s, glide);
+      // the start: the whole graph, the map the steps then walk through (at most the
+      // default zoom; the first step zooms in to its node)
+      if (step.phase === "start" || view.s === 0) {
+        if (chosen === null) s = Math.min(s, fitScale());
+        centreOn(baseW / 2, baseH / 2, clampScale(s), glide);
+      }
       return;
     }
     var node = unitsRect([step.node]) || target;

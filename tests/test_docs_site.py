@@ -396,3 +396,33 @@ def test_concept_page_and_op_table(browser: Any, server: str, artifacts: Path) -
     assert "lambda out, a, b: (b, a)" in page.locator("article table").inner_text()
     assert problems == []
     page.close()
+
+
+def test_the_graph_tutorial_fits_the_docs_column(
+    browser: Any, server: str, artifacts: Path
+) -> None:
+    # issue 24: on the site the column is about 550 px wide; the step-through frame was 574 px
+    # with its inputs and legend cut off, and the collapsed MLP's numbers could not be read
+    page, problems = _open(
+        browser, server + "notebooks/02_seeing_the_graph/", artifacts / "tutorial_02.png"
+    )
+    article = page.locator("article").bounding_box()
+    assert article is not None
+    right = article["x"] + article["width"] + 1
+    frames = page.locator("article iframe")
+    assert frames.count() >= 1
+    for i in range(frames.count()):
+        frame = frames.nth(i)
+        frame.scroll_into_view_if_needed()
+        box = frame.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= right, (i, box, article)
+    first = frames.first
+    first.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    first.screenshot(path=str(artifacts / "tutorial_02_stepthrough.png"))
+    graphs = page.locator("article .agc-graph img")
+    assert graphs.count() >= 3
+    for i in range(graphs.count()):
+        box = graphs.nth(i).bounding_box()
+        assert box is not None and box["x"] + box["width"] <= right, (i, box, article)
+    assert problems == [], problems

@@ -263,33 +263,54 @@ def test_the_loss_picture_of_a_2_16_16_1_mlp_fits(browser: Any, lab: Lab) -> Non
         page.close()
 
 
-STEPS = """\
+STEPS = {
+    # six tanh neurons summed (the issue's graph of about 40 values)
+    "40": """\
 import autograd_core as ag
 xs = [ag.Value(i / 3.0, label=f"x{i}") for i in range(6)]
 ws = [ag.Value(0.5 - i / 10.0, label=f"w{i}") for i in range(6)]
 bs = [ag.Value(0.1 * i, label=f"b{i}") for i in range(6)]
 out = ag.sum([(x * w + b).tanh() for x, w, b in zip(xs, ws, bs)])
 out.label = "out"
-n = len(ag.topological_order(out))
 out.explain()
-"""
+""",
+    # a 2-13-13-1 MLP's squared error: 291 values, under the page's default of 300
+    "300": """\
+import autograd_core as ag
+model = ag.nn.MLP(2, [13, 13, 1], seed=0)
+loss = (model([0.5, -1.0]) - 1.0) ** 2
+loss.explain()
+""",
+}
 
 
-def test_the_step_through_of_a_40_value_graph_fits_and_is_legible(browser: Any, lab: Lab) -> None:
-    page = run_scenario(browser, lab, "steps", [STEPS])
+@pytest.mark.parametrize("size", sorted(STEPS))
+def test_the_step_through_fits_the_column_and_is_legible(browser: Any, lab: Lab, size: str) -> None:
+    page = run_scenario(browser, lab, f"steps-{size}", [STEPS[size]])
     try:
         out = output_of(page, 0)
         frame_box = out.locator("iframe").bounding_box()
         assert frame_box is not None
         assert frame_box["x"] + frame_box["width"] <= column_right(page, 0) + 1, frame_box
         frame = out.locator("iframe").content_frame
-        # its text at the default zoom, as drawn on the screen
+        counted = frame.locator("body").inner_text()
+        assert re.search(r"\b\d+ values\b", counted), counted[:200]
+        # its text at the default zoom, as drawn on the screen, after a few steps
+        step = frame.locator("button", has_text="Next")
+        for _ in range(6):
+            step.click()
+        page.wait_for_timeout(800)
+        assert re.search(r"step 6 / \d+", frame.locator("body").inner_text())
         sizes = frame.locator("svg text").evaluate_all(
             "(ts) => ts.map(t => t.getBoundingClientRect().height).filter(h => h > 0)"
         )
         assert sizes and min(sizes) >= 9.0, sorted(sizes)[:5]
+        # the panel is inside the frame, not cut off at its bottom
+        box = frame.locator("#ag-panel").bounding_box()
+        assert box is not None
+        assert box["y"] + box["height"] <= frame_box["y"] + frame_box["height"] + 1, box
         out.scroll_into_view_if_needed()
-        screenshot(page, "steps-40")
+        screenshot(page, f"steps-{size}")
     finally:
         page.close()
 
