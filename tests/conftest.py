@@ -49,3 +49,19 @@ def refuse_temporary_files(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-
         monkeypatch.setattr(os, "open", refusing)
 
     return refuse
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's Chromium, headless, driven by Playwright (one per test module); in CI its
+    absence is a failure (see ``tests.test_stepthrough.chromium_or_skip``)."""
+    import shutil
+
+    from tests.test_stepthrough import CHROMIUM, chromium_or_skip
+
+    sync_playwright = chromium_or_skip()
+    executable = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=executable)
+        yield launched
+        launched.close()

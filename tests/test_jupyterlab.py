@@ -33,8 +33,6 @@ from typing import Any
 
 import pytest
 
-from tests.test_stepthrough import CHROMIUM, chromium_or_skip
-
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,16 +109,6 @@ def lab() -> Iterator[Lab]:
         log.close()
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(home, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_playwright = chromium_or_skip()
-    executable = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable)
-        yield launched
-        launched.close()
 
 
 def write_notebook(path: Path, cells: list[str]) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from autograd_core import nn, plot, training  # plot needs matplotlib: `make install` has it
+from tests.test_training import run_in_kernel
 
 
 def random_points(seed: int) -> Any:
@@ -84,25 +85,11 @@ def test_other_models_go_through_their_own_forward_pass() -> None:
 
 def run_in_fresh_kernel(code: str) -> list[dict[str, Any]]:
     """Run ``code`` as one cell in a new IPython kernel; its display messages' data bundles."""
-    jupyter_client = pytest.importorskip("jupyter_client")
-    manager, client = jupyter_client.manager.start_new_kernel(kernel_name="python3")
-    try:
-        msg_id = client.execute(code)
-        shown: list[dict[str, Any]] = []
-        while True:
-            msg = client.get_iopub_msg(timeout=120)
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            kind = msg["msg_type"]
-            if kind in ("execute_result", "display_data"):
-                shown.append(msg["content"]["data"])
-            elif kind == "error":
-                raise AssertionError("\n".join(msg["content"]["traceback"]))
-            elif kind == "status" and msg["content"]["execution_state"] == "idle":
-                return shown
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
+    shown = []
+    for msg in run_in_kernel(code):
+        if msg["msg_type"] in ("execute_result", "display_data"):
+            shown.append(msg["content"]["data"])
+    return shown
 
 
 HISTORY = (

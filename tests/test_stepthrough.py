@@ -20,7 +20,7 @@ import sys
 import tempfile
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -707,16 +707,6 @@ def chromium_or_skip() -> Any:
             pytest.fail(f"CI must run the browser tests: .ci/run installs chromium ({CHROMIUM})")
         pytest.skip(f"Chromium is not installed at {CHROMIUM}")
     return sync_playwright
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_playwright = chromium_or_skip()
-    executable = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable)
-        yield launched
-        launched.close()
 
 
 READ_STATE = """() => {
