@@ -143,9 +143,12 @@ def test_the_state_before_the_first_pause_is_what_the_last_one_restores() -> Non
     assert gc.isenabled()
 
     gc.disable()
-    with paused_gc():
-        gc.enable()  # the collector was off before the first pause: off it goes again
-    assert not gc.isenabled()
+    try:
+        with paused_gc():
+            gc.enable()  # the collector was off before the first pause: off it goes again
+        assert not gc.isenabled()
+    finally:
+        gc.enable()  # (as the other tests in this worker expect to find it)
 
 
 def test_the_decorator_keeps_the_function_name_docstring_and_result() -> None:
