@@ -65,3 +65,16 @@ def browser():  # type: ignore[no-untyped-def]
         launched = p.chromium.launch(executable_path=executable)
         yield launched
         launched.close()
+
+
+@pytest.fixture(autouse=True)
+def _collector_left_as_found():  # type: ignore[no-untyped-def]
+    """Fail a test that leaves Python's garbage collector switched off: the tests after it in
+    the same worker (the collector's own among them) would fail for no fault of theirs."""
+    import gc
+
+    before = gc.isenabled()
+    yield
+    if before and not gc.isenabled():
+        gc.enable()
+        pytest.fail("the test left Python's garbage collector switched off")
