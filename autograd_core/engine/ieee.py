@@ -135,14 +135,12 @@ def _exp(x: float) -> float:
         return _INF
 
 
-def _unary(fn: Any) -> Any:
-    def ieee(x: float) -> float:
-        try:
-            return float(fn(x))
-        except (ArithmeticError, ValueError):
-            return _NAN
+def _cos(x: float) -> float:
+    return math.cos(x) if math.isfinite(x) else _NAN  # (math.cos(inf) raises)
 
-    return ieee
+
+def _sin(x: float) -> float:
+    return math.sin(x) if math.isfinite(x) else _NAN
 
 
 _FORWARDS: dict[str, Any] = {
@@ -203,7 +201,7 @@ class _Number(float):
         return _Number(_sqrt(float(self)))
 
     def cos(self) -> _Number:
-        return _Number(_unary(math.cos)(float(self)))
+        return _Number(_cos(float(self)))
 
     def sin(self) -> _Number:
-        return _Number(_unary(math.sin)(float(self)))
+        return _Number(_sin(float(self)))

@@ -305,16 +305,15 @@ def method_doc(op: Op) -> str:
 
 
 def apply(op: Op, args: Sequence[Any]) -> Any:
-    """Apply ``op`` to ``args``: all numbers give a float, any Value gives a new node.
-
-    Numbers mixed with Values become constant leaves, so the node's parents are its operands in
-    order. This is what ``op(*args)`` does; the operators take faster paths to the same nodes.
+    """``ag.engine.apply`` on the fast engine: ``reference.apply``'s recipe, with the usual
+    case (every operand a Value) checked in C and the partials checked only when they are not
+    already a tuple of floats.
 
     Example:
         >>> import autograd_core as ag
-        >>> from autograd_core.ops import MUL
-        >>> ag.engine.apply(MUL, (2.0, 3.0)), ag.engine.apply(MUL, (ag.Value(2.0), 3.0)).data
-        (6.0, 6.0)
+        >>> from autograd_core.engine import operators
+        >>> operators.apply(ag.ops.SUM, (ag.Value(1.0), 2.0, ag.Value(3.0))).partials
+        (1.0, 1.0, 1.0)
     """
     if op.arity is not None and len(args) != op.arity:
         raise TypeError(f"{op.name}: takes {op.arity} input(s), got {len(args)}")
