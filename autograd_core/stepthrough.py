@@ -590,7 +590,7 @@ class _Recorder:
             if not node.parents:
                 continue
             g = grads[node]
-            edges = chain_rule_step(node, g)  # the reference engine's own rule for each edge
+            edges = list(chain_rule_step(node, g))  # the reference engine's own rule for each edge
             passes = [c is not None and (g != 0.0 or not _finite(local)) for _, local, c in edges]
             step: Step = {"phase": "backward", "node": picture.box[node], "op": picture.oval[node]}
             step["focus"] = [step["node"], step["op"], *picture.touching(node, node.parents)]

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = ["apply", "topological_order", "chain_rule_step", "gradients", "backward"]
 
 Visit = Callable[["Value", Any, dict["Value", Any]], Any]
+Edges = Iterator[tuple["Value", Any, Any]]  # (parent, local derivative, what it receives)
 
 
 def apply(op: Op, args: Sequence[Any]) -> Any:
@@ -108,37 +109,30 @@ def topological_order(*roots: Value) -> list[Value]:
         ['b', 'a', 'add', 'mul']
     """
     order: list[Value] = []
-    placed: set[Value] = set()
-    for node in _interior(roots):
-        for parent in node.parents:
-            if parent.op is None and parent not in placed:
-                placed.add(parent)
-                order.append(parent)
-        order.append(node)
-    return order + [r for r in dict.fromkeys(roots) if r.op is None and r not in placed]
-
-
-def _interior(roots: Sequence[Value]) -> list[Value]:
-    """The nodes with an op that the roots depend on, each after its parents."""
-    order: list[Value] = []
-    seen: set[Value] = set()
-    stack = [(root, False) for root in reversed(roots) if root.op is not None]
+    seen: set[Value] = set()  # the nodes on the stack or in the order
+    # (node, None): to visit; (node, its parents): back at it, its parents all in the order
+    stack: list[tuple[Value, tuple[Value, ...] | None]] = [
+        (root, None) for root in reversed(roots) if root.op is not None
+    ]
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
+        node, parents = stack.pop()
+        if parents is not None:  # place the leaves it is the first to use, then the node
+            for parent in parents:
+                if parent.op is None and parent not in seen:
+                    seen.add(parent)
+                    order.append(parent)
             order.append(node)
-        elif node not in seen:
+        elif node not in seen:  # come back to it after its parents
             seen.add(node)
-            stack.append((node, True))
-            for parent in reversed(node.parents):
+            parents = node.parents
+            stack.append((node, parents))
+            for parent in reversed(parents):
                 if parent.op is not None and parent not in seen:
-                    stack.append((parent, False))
-    return order
+                    stack.append((parent, None))
+    return order + [r for r in dict.fromkeys(roots) if r.op is None and r not in seen]
 
 
-def chain_rule_step(
-    node: Value, g: Any, create_graph: bool = False
-) -> list[tuple[Value, Any, Any]]:
+def chain_rule_step(node: Value, g: Any, create_graph: bool = False) -> Edges:
     """The chain rule at one node whose whole gradient is ``g``: per edge, in operand order,
     ``(parent, local derivative, what the parent receives)``. The parent receives
     ``local * g``, or ``None`` (nothing at all) on an edge the op *selects* away.
@@ -151,21 +145,21 @@ def chain_rule_step(
         >>> import autograd_core as ag
         >>> from autograd_core.engine.reference import chain_rule_step
         >>> x = ag.Value(0.0, label="x")
-        >>> chain_rule_step(x.sqrt(), 0.0)[0][1:], chain_rule_step(x.relu(), 5.0)[0][1:]
-        ((inf, nan), (0.0, None))
+        >>> [edge[1:] for edge in chain_rule_step(x.sqrt(), 0.0)]
+        [(inf, nan)]
+        >>> [edge[1:] for edge in chain_rule_step(x.relu(), 5.0)]
+        [(0.0, None)]
     """
     op = node.op
     assert op is not None
     parents = node.parents
     partials = op.partials(node, *parents) if create_graph else node.partials
     if op.base.selects is None:  # every edge multiplies: 0 × inf is NaN
-        return [(parent, local, local * g) for parent, local in zip(parents, partials)]
+        return zip(parents, partials, [local * g for local in partials])
     # relu, x ** 0: an edge the op selects away passes nothing at all
     selected = op.base.selects(*(p.data for p in parents), *op.params)
-    return [
-        (parent, local, None if off else local * g)
-        for parent, local, off in zip(parents, partials, selected)
-    ]
+    received = [None if off else local * g for local, off in zip(partials, selected)]
+    return zip(parents, partials, received)
 
 
 def gradients(
@@ -198,11 +192,11 @@ def gradients(
             grads[node] = g
             if node.op is None:
                 continue
-            for parent, _, contribution in chain_rule_step(node, g, create_graph):
-                if contribution is None:
+            for parent, _, received in chain_rule_step(node, g, create_graph):
+                if received is None:
                     continue
                 total = grads.get(parent)
-                grads[parent] = contribution if total is None else total + contribution
+                grads[parent] = received if total is None else total + received
     return grads
 
 
