@@ -5,9 +5,10 @@ Sub-commands:
 * ``autograd-core demo`` -- build a small expression, run backward, print every gradient;
   then run the training job below with its defaults (``make demo``).
 * ``autograd-core train`` -- train an MLP on a built-in data set (default: micrograd's moons
-  demo) and write model.json, history.csv, the plots and graph.svg into ``--out``.
+  demo) and write model.json, history.csv, the plots and graph.svg into ``--out`` (and
+  training.gif, the run as an animation, with ``--animate``).
 * ``autograd-core graph EXPR NAME=VALUE ...`` -- differentiate a formula, print the gradients
-  and draw its computation graph (SVG, PNG, PDF or DOT).
+  and draw its computation graph (SVG, PNG, PDF or DOT), or print it as code (``--code``).
 * ``autograd-core --version``
 """
 
@@ -226,7 +227,10 @@ class _DataSet:
 
 
 def _check_out(args: argparse.Namespace) -> None:
-    """Refuse an --out that cannot become the run's directory before anything is trained."""
+    """Refuse an --out that cannot become the run's directory before anything is trained,
+    and --animate without matplotlib, which draws the animation."""
+    if args.animate and importlib.util.find_spec("matplotlib") is None:
+        raise _JobError("--animate draws with matplotlib: pip install 'autograd-core[plot]'", 2)
     if not args.out:
         return
     out = Path(args.out)
@@ -418,6 +422,7 @@ def _fit_and_report(
             target_loss=args.target_loss,
             progress=not args.no_progress,
             on_epoch=None if show_bar else _epoch_lines(args.epochs),
+            live=args.animate,
         )
     except KeyboardInterrupt:
         raise _JobError("interrupted; nothing was written", 130) from None
@@ -494,6 +499,8 @@ def _write_outputs(
         written += _plots(model, dataset.points, dataset.labels, history, out)
     if not args.no_graph:
         written += _forward_graph(model, dataset.points, dataset.labels, loss, out)
+    if history.live is not None:  # --animate
+        written.append(history.live.save(out / "training.gif"))
     return written
 
 
@@ -662,6 +669,12 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     add("--no-progress", action="store_true", help="no progress bar (shown only in a terminal)")
     add("--no-graph", action="store_true", help="do not draw graph.svg (one sample's graph)")
     add(
+        "--animate",
+        action="store_true",
+        help="also write training.gif: the loss, the decision regions and the network, "
+        "epoch by epoch (needs matplotlib)",
+    )
+    add(
         "--no-plot",
         action="store_true",
         help="do not draw history.png and decision_boundary.png (the decision boundary is "
@@ -725,7 +738,8 @@ def build_parser() -> argparse.ArgumentParser:
         "on 100 moons, hinge loss + 1e-4 L2, SGD with lr 1.0 -> 0.1 over 100 epochs), print "
         "the final training accuracy and write model.json, history.csv, history.png, "
         "decision_boundary.png and graph.svg (the graph of the loss of the sample the model gets "
-        "most wrong, one box per neuron; --no-graph skips it) into --out.",
+        "most wrong, one box per neuron; --no-graph skips it) into --out; with --animate also "
+        "training.gif, the run epoch by epoch.",
         epilog="example (5 s, 95% training accuracy on three spiral arms): autograd-core train "
         "--dataset spiral --samples 150 --optimizer adam --lr 0.05 --init auto",
     )

@@ -197,6 +197,22 @@ def plot_decision_boundary(
     return fig
 
 
+def __getattr__(name: str) -> Any:
+    """``plot.LiveTraining``, from :mod:`autograd_core.live` (which draws with this module's
+    helpers, so it is imported on first use rather than at the top).
+
+    Example:
+        >>> from autograd_core import plot
+        >>> plot.LiveTraining.__name__
+        'LiveTraining'
+    """
+    if name == "LiveTraining":
+        from autograd_core.live import LiveTraining
+
+        return LiveTraining
+    raise AttributeError(f"module 'autograd_core.plot' has no attribute {name!r}")
+
+
 def _scores(model: Module, grid: Any) -> Any:
     """The model's outputs on every grid row, as an array of shape (rows, outputs)."""
     layers = _layers(model)

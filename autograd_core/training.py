@@ -71,6 +71,7 @@ drawn.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import importlib.util
 import math
@@ -108,6 +109,8 @@ class History:
         lr: The learning rate the epoch used.
         seconds: Wall-clock time of the epoch.
         stopped_early: Whether training stopped because the loss reached ``target_loss``.
+        live: The :class:`autograd_core.plot.LiveTraining` of ``fit(..., live=True)`` (its
+            ``save("training.gif")`` writes the animation); ``None`` otherwise.
 
     Its ``repr`` is one short line, the last epoch's numbers (the lists are its attributes).
 
@@ -125,6 +128,7 @@ class History:
     lr: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     stopped_early: bool = False
+    live: Any = field(default=None, compare=False)
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -229,6 +233,7 @@ def fit(
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_every: int = 1,
     on_epoch: Callable[[int, History], None] | None = None,
+    live: bool = False,
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent and return the per-epoch history.
 
@@ -251,6 +256,11 @@ def fit(
         checkpoint: Save the model here (atomically, see ``Module.save``) during training.
         checkpoint_every: Save every this many epochs; the last epoch is always saved.
         on_epoch: Called as ``on_epoch(epoch, history)`` after each epoch (``epoch`` from 0).
+            If it also has a ``close()`` method (as :class:`autograd_core.plot.LiveTraining`
+            has), that is called once when training ends, also after an error.
+        live: Watch the training: a :class:`autograd_core.plot.LiveTraining` of the model and
+            data, updated in place in Jupyter and recorded elsewhere; it is ``history.live``
+            (``history.live.save("training.gif")``). Needs matplotlib (the ``plot`` extra).
 
     Returns:
         A :class:`History`.
@@ -317,7 +327,9 @@ def fit(
         on_epoch=on_epoch,
     )
     rng = random.Random(seed)
-    history = History()
+    history = History(live=_live_training(model, X, y) if flag(live, "live", "fit") else None)
+    callbacks = [c for c in (on_epoch, history.live) if c is not None]
+    run = dataclasses.replace(run, on_epoch=_together(callbacks) if callbacks else None)
     bar = _progress_bar(epochs, progress)
     try:
         for epoch in range(epochs):
@@ -327,7 +339,33 @@ def fit(
                 break
     finally:
         bar.close()  # shows where training stopped, also after an error or Ctrl-C
+        for callback in callbacks:
+            close = getattr(callback, "close", None)
+            if callable(close):
+                close()  # LiveTraining: the last epoch's picture
     return history
+
+
+def _live_training(model: Module, X: Sequence[Any], y: Sequence[Any]) -> Any:  # noqa: N803
+    """The LiveTraining of ``fit(live=True)``; matplotlib is needed, and asked for by name."""
+    try:
+        from autograd_core.live import LiveTraining
+    except ImportError as exc:
+        raise ImportError(
+            "fit(live=True) draws with matplotlib: pip install 'autograd-core[plot]'"
+        ) from exc
+    return LiveTraining(model, X, y)
+
+
+def _together(callbacks: list[Callable[[int, History], None]]) -> Callable[[int, History], None]:
+    if len(callbacks) == 1:
+        return callbacks[0]
+
+    def call_all(epoch: int, history: History) -> None:
+        for callback in callbacks:
+            callback(epoch, history)
+
+    return call_all
 
 
 # -- the steps of fit, in the order it takes them -----------------------------------------------

@@ -2068,3 +2068,7 @@ def _shorten(text: str) -> str:
 
 # The step-through page of backpropagation lives in its own module; ag.viz offers it here.
 from autograd_core.stepthrough import explain as explain, to_html as to_html  # noqa: E402, I001
+
+# The picture of a network (neurons and weighted connections) lives in its own module too.
+from autograd_core.network import NetworkDrawing as NetworkDrawing  # noqa: E402
+from autograd_core.network import draw_network as draw_network  # noqa: E402

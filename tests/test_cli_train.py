@@ -290,3 +290,20 @@ def test_the_console_entry_point_runs_in_a_fresh_process(tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     assert "final training accuracy" in result.stdout and result.stderr == ""
     assert (tmp_path / "model.json").exists()
+
+
+@pytest.mark.slow
+def test_train_animate_writes_training_gif_beside_the_other_pictures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("matplotlib")
+    from PIL import Image
+
+    status, out, err = run(
+        ["train", "--epochs", "6", "--animate", "--no-graph", "--out", str(tmp_path)], capsys
+    )
+    assert status == 0, err
+    assert f"wrote {tmp_path / 'training.gif'}" in out
+    with Image.open(tmp_path / "training.gif") as gif:
+        assert gif.n_frames == 6  # one frame per epoch
+    assert (tmp_path / "decision_boundary.png").exists()

@@ -340,3 +340,44 @@ def test_a_committed_notebook_says_what_its_pictures_are_before_it_is_run(
         )
     finally:
         page.close()
+
+
+LIVE = """\
+import autograd_core as ag
+X, y = ag.data.make_moons(100, noise=0.1, seed=1)
+model = ag.nn.MLP(2, [16, 16, 1], seed=0)
+history = ag.training.fit(model, X, y, loss="hinge", epochs=1500, lr=0.2, live=True,
+                          progress=False)
+"""
+
+
+def test_live_training_updates_its_picture_while_it_trains(browser: Any, lab: Lab) -> None:
+    # issue 25: fit(live=True) shows one picture that changes during training; two screenshots
+    # taken while the cell runs must differ (and the picture is still one output)
+    write_notebook(lab.root / "live.ipynb", [LIVE])
+    page = open_notebook(browser, lab, "live.ipynb")
+    try:
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        picture = output_of(page, 0).locator("img")
+        picture.first.wait_for(timeout=RUN_ALL * 1000)
+        prompt = page.locator(".jp-Notebook .jp-CodeCell .jp-InputPrompt").first
+        shots, sources = [], []
+        for k in range(2):
+            page.wait_for_timeout(1500)
+            assert "[*]" in prompt.inner_text(), "training ended before the screenshot"
+            sources.append(picture.first.get_attribute("src"))
+            output_of(page, 0).first.scroll_into_view_if_needed()
+            shots.append(screenshot(page, f"live-{k + 1}"))
+            assert output_of(page, 0).count() == 1  # one output, updated in place
+        assert sources[0] != sources[1], "the live picture did not change between screenshots"
+        # the pixels on the screen changed too, not only the data behind them
+        assert shots[0].read_bytes() != shots[1].read_bytes()
+        page.wait_for_function(
+            "() => /\\[\\d+\\]/.test(document.querySelector('.jp-CodeCell .jp-InputPrompt')"
+            "?.textContent || '')",
+            timeout=RUN_ALL * 1000,
+        )
+        no_errors(page)
+    finally:
+        page.close()
