@@ -34,7 +34,8 @@ pytest: $(STAMP) docs-check
 # (autograd_core/engine/reference.py), as CPython's decimal tests run on both implementations
 REFERENCE_TESTS := tests/test_reference.py tests/test_gradients.py tests/test_higher_order.py \
 	tests/test_edges_torch.py tests/test_functional.py tests/test_losses.py \
-	tests/test_torch_crosscheck.py tests/test_nn.py tests/test_training.py tests/test_seeds.py
+	tests/test_torch_crosscheck.py tests/test_nn.py tests/test_training.py tests/test_seeds.py \
+	tests/test_forward_mode.py tests/test_codegen.py
 pytest-reference: $(STAMP)
 	AUTOGRAD_CORE_ENGINE=reference $(BIN)/pytest -n 2 -m "not slow" $(REFERENCE_TESTS)
 

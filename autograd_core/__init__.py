@@ -14,6 +14,7 @@ import importlib
 from typing import Any
 
 from autograd_core import data, engine, functional, losses, nn, ops, optim, training, viz
+from autograd_core.codegen import to_code
 from autograd_core.engine import (
     Value,
     detect_anomaly,
@@ -42,6 +43,7 @@ __all__ = [
     "grad",
     "detect_anomaly",
     "register_op",
+    "to_code",
     *FUNCTIONS,
     "sum",
     "dot",

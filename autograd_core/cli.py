@@ -65,6 +65,12 @@ def _graph(args: argparse.Namespace) -> int:
     out = result if isinstance(result, ag.Value) else ag.Value(result)
     if not out.label:
         out.label = "out"  # so the picture names the box the table calls the result
+    if args.code:  # the graph as a program: forward and backward pass as plain Python
+        try:
+            sys.stdout.write(ag.to_code(out))
+        except ValueError as exc:
+            return fail(str(exc))
+        return 0
     if not args.no_backward:
         out.backward()
     options = {
@@ -787,6 +793,12 @@ def _add_graph_options(graph: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="write a page that steps through the forward and backward pass (open it in a "
         "browser) instead of graph.svg",
+    )
+    graph.add_argument(
+        "--code",
+        action="store_true",
+        help="print the graph as a Python function computing the value and the gradients line "
+        "by line (forward pass, then backward pass) instead of the table and graph.svg",
     )
     graph.add_argument(
         "--timeout",

@@ -47,8 +47,10 @@ from autograd_core.engine import (
     layout,
     no_grad,
     operators,
+    reference,
     topological_order,
 )
+from autograd_core.engine import forward as forward_mode
 
 _repeat = itertools.repeat
 _data_of = operator.attrgetter("data")
@@ -63,6 +65,9 @@ __all__ = [
     "value_and_grad",
     "jacobian",
     "hessian",
+    "jvp",
+    "jacfwd",
+    "hvp",
     "gradgradcheck",
 ]
 
@@ -450,6 +455,159 @@ def hessian(f: Callable[..., Any]) -> Callable[..., list[list[Any]]]:
     return hess
 
 
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+    """``f(*primals)`` and its directional derivative along ``tangents``, in one forward pass.
+
+    Forward mode (JAX's ``jax.jvp``, PyTorch's ``torch.func.jvp``): each primal moves with
+    its tangent, and every node of ``f``'s graph, parents first, adds up ``local derivative ×
+    tangent of the parent`` over its edges, with the op table's local derivatives (the ones
+    backward uses). The result is the Jacobian-vector product ``J·tangents``, computed without
+    forming ``J`` and without a backward pass. Works for every op, ``register_op`` ops
+    included. Edge rules as in backward (relu selects; 0·inf is NaN), so a zero tangent
+    through sqrt at 0 gives NaN, as in PyTorch.
+
+    Args:
+        f: A function of ``n`` scalars returning a scalar or a list (tuple) of scalars.
+        primals: The point: a tuple or list of ``n`` numbers (or Values).
+        tangents: The direction: a tuple or list of ``n`` numbers (or Values), one per primal.
+
+    Returns:
+        ``(value, tangent)``: ``f(*primals)`` and its derivative along ``tangents``, each a
+        scalar, or a list when ``f`` returns a list. Floats for number arguments; Values (graphs,
+        differentiable again) when an argument is a Value or ``jvp`` runs inside another
+        derivative (``grad(lambda x: jvp(f, (x,), (1.0,))[1])`` is ``f″``).
+
+    Raises:
+        TypeError: ``primals`` or ``tangents`` is not a tuple or list, a tangent is not a
+            number (or Value), or an output of ``f`` is not a scalar; naming the position.
+        ValueError: ``primals`` and ``tangents`` differ in length.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> from autograd_core.functional import jvp
+        >>> f = lambda x, y: x * y + x.sin()          # ∂f/∂x = y + cos x, ∂f/∂y = x
+        >>> jvp(f, (0.0, 3.0), (1.0, 0.0))           # (f, ∂f/∂x) at (0, 3)
+        (0.0, 4.0)
+        >>> jvp(lambda x: [x * x, x**3], (2.0,), (1.0,))  # every output in one pass
+        ([4.0, 8.0], [4.0, 12.0])
+    """
+    _check_callable(f, "jvp")
+    primals = _scalars_in(primals, "primals", "jvp")
+    tangents = _scalars_in(tangents, "tangents", "jvp")
+    if len(primals) != len(tangents):
+        raise ValueError(
+            f"jvp: got {len(primals)} primal(s) and {len(tangents)} tangent(s); give one tangent "
+            "per primal (the direction's component along that argument)"
+        )
+    directions = [_tangent(t, i, "jvp") for i, t in enumerate(tangents)]
+    leaves, call_args, nested = _leaves(primals, range(len(primals)), "jvp")
+    nested = nested or any(isinstance(t, Value) for t in directions)
+    with _nested_call():
+        outputs, many = _outputs(f(*call_args), "jvp")
+        seeds: dict[Value, Any] = {}
+        for leaf, t in zip(leaves, directions):  # one Value passed twice moves with both
+            seeds[leaf] = seeds[leaf] + t if leaf in seeds else t
+        roots = [y for y in outputs if isinstance(y, Value)]
+        moved = forward_mode.tangents(roots, seeds, create_graph=nested)
+    values = [y.data if isinstance(y, Value) and not nested else y for y in outputs]
+    derivatives = [moved.get(y, 0.0) if isinstance(y, Value) else 0.0 for y in outputs]
+    if not nested:
+        derivatives = [ops.data(d) for d in derivatives]
+    return (values, derivatives) if many else (values[0], derivatives[0])
+
+
+def jacfwd(f: Callable[..., Any]) -> Callable[..., list[list[Any]]]:
+    """:func:`jacobian` by forward mode: ``J[i][j] = ∂(output i)/∂(argument j)``.
+
+    ``f`` is evaluated once; then one forward pass per *argument* carries the tangents of all
+    outputs at once (column ``j`` of ``J``), where :func:`jacobian` runs one backward pass per
+    *output*. So ``jacfwd`` is the cheaper of the two when ``f`` has fewer inputs than
+    outputs, ``jacobian`` when it has more (a loss: many parameters, one output). Column ``j``
+    moves argument ``j`` alone; the other arguments are held constant, so the entries are
+    :func:`jacobian`'s.
+
+    Args:
+        f: A function of ``n`` scalars returning ``m`` scalars (a single scalar counts as a list
+            of one).
+
+    Returns:
+        A function giving the ``m × n`` Jacobian as a list of rows: floats for number
+        arguments, Values (graphs, differentiable again) for Value arguments.
+
+    Raises:
+        TypeError: (when called) an argument is not a number or a Value, or an output of ``f``
+            is not a scalar.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> from autograd_core.functional import jacfwd
+        >>> f = lambda x, y: [x * y, x + y, x**2]
+        >>> jacfwd(f)(2.0, 3.0)           # rows [y, x], [1, 1], [2x, 0]: jacobian's numbers
+        [[3.0, 2.0], [1.0, 1.0], [4.0, 0.0]]
+    """
+    _check_callable(f, "jacfwd")
+
+    def jac(*args: Any) -> list[list[Any]]:
+        leaves, call_args, nested = _leaves(args, range(len(args)), "jacfwd")
+        with _nested_call():
+            outputs, _ = _outputs(f(*call_args), "jacfwd")
+            roots = [y for y in outputs if isinstance(y, Value)]
+            order = reference.topological_order(*roots)
+            columns = []
+            for leaf in leaves:  # one forward pass per input, every output at once
+                moved = forward_mode.tangents(roots, {leaf: 1.0}, nested, order)
+                column = [moved.get(y, 0.0) if isinstance(y, Value) else 0.0 for y in outputs]
+                columns.append(column if nested else [ops.data(d) for d in column])
+        return [list(row) for row in zip(*columns)] if columns else [[] for _ in outputs]
+
+    jac.__name__ = jac.__qualname__ = f"jacfwd({getattr(f, '__name__', 'f')})"
+    return jac
+
+
+def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> list[Any]:
+    """The Hessian of ``f`` at ``primals`` times the vector ``tangents``, without the Hessian.
+
+    Forward over reverse: the gradient of ``f`` is computed as a graph (reverse mode,
+    ``create_graph``), and one forward pass (:func:`jvp`) pushes ``tangents`` through that
+    graph. That costs about two gradients, whatever the number of inputs, where
+    :func:`hessian` costs one backward pass per input. Newton-type methods and curvature
+    probes use it.
+
+    Args:
+        f: A function of ``n`` scalars returning a scalar.
+        primals: The point: a tuple or list of ``n`` numbers (or Values).
+        tangents: The vector ``v``: a tuple or list of ``n`` numbers, one per primal.
+
+    Returns:
+        ``H·v`` as a list of ``n`` entries: floats for number arguments, Values otherwise.
+
+    Raises:
+        TypeError: as :func:`jvp`, or ``f`` does not return a scalar.
+        ValueError: ``primals`` is empty, or ``primals`` and ``tangents`` differ in length.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> from autograd_core.functional import hessian, hvp
+        >>> f = lambda x, y: x * x * y                # H = [[2y, 2x], [2x, 0]]
+        >>> hvp(f, (1.0, 3.0), (1.0, 2.0)), hessian(f)(1.0, 3.0)
+        ([10.0, 2.0], [[6.0, 2.0], [2.0, 0.0]])
+    """
+    _check_callable(f, "hvp")
+    primals = _scalars_in(primals, "primals", "hvp")
+    if not primals:
+        raise ValueError("hvp: primals is empty; give the point, one number per argument of f")
+    gradient = grad(f, argnums=tuple(range(len(primals))))
+
+    def gradient_list(*xs: Any) -> list[Any]:
+        return list(gradient(*xs))
+
+    try:
+        _, product = jvp(gradient_list, primals, tangents)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(str(exc).replace("jvp:", "hvp:", 1)) from None
+    return product  # type: ignore[no-any-return]
+
+
 def gradgradcheck(
     f: Callable[..., Any],
     inputs: Sequence[float],
@@ -604,6 +762,38 @@ def _scalar(y: Any, where: str, hint: str = "") -> Any:
 
 
 _ONE_OUTPUT = "; differentiate one output at a time, or use jacobian for several"
+
+
+def _scalars_in(items: Any, what: str, where: str) -> list[Any]:
+    """``primals`` or ``tangents`` as a list: a tuple or a list, not a lone number."""
+    if not isinstance(items, (tuple, list)):
+        raise TypeError(
+            f"{where}: {what} must be a tuple or list with one entry per argument of f, got "
+            f"{type(items).__name__} {items!r} (write ({items!r},) for a single argument)"
+        )
+    return list(items)
+
+
+def _tangent(t: Any, i: int, where: str) -> Any:
+    """Tangent ``i`` as a float (or a Value), or a TypeError naming it."""
+    if isinstance(t, Value):
+        return t
+    if _is_real(t) and not isinstance(t, bool):
+        return float(t)
+    if isinstance(t, (list, tuple)):
+        shown = f"a {type(t).__name__} of {len(t)} items"
+    else:
+        shown = f"{type(t).__name__} {t!r}"
+    raise TypeError(
+        f"{where}: tangent {i} must be a number (or a Value), one per primal, got {shown}"
+    )
+
+
+def _outputs(result: Any, where: str) -> tuple[list[Any], bool]:
+    """The outputs of ``f`` as a list of scalars, and whether ``f`` returned a list."""
+    if isinstance(result, (list, tuple)):
+        return [_scalar(y, f"{where}: output {i} of f") for i, y in enumerate(result)], True
+    return [_scalar(result, f"{where}: the output of f")], False
 
 
 def _derivatives(y: Any, leaves: Sequence[Value], create_graph: bool) -> list[Any]:

@@ -450,3 +450,31 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path) -> None:
         err = process.stderr.read().decode()
         assert process.wait(timeout=60) == 1
         assert err == ""
+
+
+# -- --code: the graph as a program ------------------------------------------------------------
+
+
+def test_code_prints_a_program_that_computes_the_gradients(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["graph", "tanh(x*w + b)", "x=2", "w=-3", "b=6.88", "--code"]) == 0
+    source = capsys.readouterr().out
+    assert source.startswith("import math") and "def f(x, w, b):" in source
+    assert "out = math.tanh(t2)  # tanh" in source
+    assert not (tmp_path / "graph.svg").exists()  # the program replaces the picture
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)  # the test runs the printed program; the command never does
+    x, w, b = ag.Value(2.0, label="x"), ag.Value(-3.0, label="w"), ag.Value(6.88, label="b")
+    y = (x * w + b).tanh()
+    y.backward()
+    assert namespace["f"](2.0, -3.0, 6.88) == (y.data, {"x": x.grad, "w": w.grad, "b": b.grad})
+
+
+def test_code_may_follow_the_names_and_never_executes(capsys: pytest.CaptureFixture[str]) -> None:
+    with watching() as events:
+        assert main(["graph", "relu(a) * a + 2", "a=-1", "--code"]) == 0
+    assert events == []
+    source = capsys.readouterr().out
+    assert "def f(a):" in source and "# relu passes nothing to a" in source

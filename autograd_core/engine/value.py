@@ -363,6 +363,29 @@ class Value:
             **options,
         )
 
+    def to_code(self, name: str = "f", inputs: Sequence[Value] | None = None) -> str:
+        """This graph as a plain-Python function: the forward pass and backward pass as code.
+
+        Shorthand for ``autograd_core.codegen.to_code(self, ...)``, which says more.
+
+        Args:
+            name: The name of the generated function.
+            inputs: The leaves to take as arguments (default: the labelled leaves).
+
+        Returns:
+            The source of a module (``import math`` and the function), which returns
+            ``(value, {input name: derivative})`` when run.
+
+        Example:
+            >>> import autograd_core as ag
+            >>> x = ag.Value(0.5, label="x")
+            >>> print(x.sin().to_code(name="g").splitlines()[3])
+            def g(x):
+        """
+        from autograd_core.codegen import to_code  # a higher layer: import on use
+
+        return to_code(self, name=name, inputs=inputs)
+
     def register_hook(self, hook: Callable[[Any], Any]) -> RemovableHandle:
         """Call ``hook(grad)`` when backward has this node's whole gradient (PyTorch's hook).
 
