@@ -494,6 +494,107 @@ def load_model(lib: str, repeats: int, n: int) -> dict[str, Any]:
     return {"times": times, "extra": {"parameters": model.num_parameters}}
 
 
+# -- forward and reverse mode: a Jacobian both ways --------------------------------------------
+
+
+def _trunk(h: Any) -> Any:
+    """Twenty steps every output shares (a network's hidden layers, in one dimension)."""
+    for _ in range(20):
+        h = (h * 0.9).tanh() + h * 0.1
+    return h
+
+
+def _many_outputs(n: int) -> Callable[..., Any]:
+    """One input, ``n`` outputs: ``sin(c_k·h) + h·h`` for k < n, on the shared trunk's h."""
+
+    def f(x: Any) -> list[Any]:
+        h = _trunk(x)
+        return [(h * (0.01 * (k + 1))).sin() + h * h for k in range(n)]
+
+    return f
+
+
+def _many_inputs(n: int) -> Callable[..., Any]:
+    """``n`` inputs, one output: the trunk of ``Σ sin(c_k·x_k) + x_k·x_k``: the same nodes as
+    :func:`_many_outputs`, the other way round."""
+    import autograd_core as ag
+
+    def f(*xs: Any) -> Any:
+        return _trunk(ag.sum([(x * (0.01 * (k + 1))).sin() + x * x for k, x in enumerate(xs)]))
+
+    return f
+
+
+def _jacobian_times(lib: str, repeats: int, n: int, how: str, shape: str) -> dict[str, Any]:
+    """Time ``jacfwd`` or ``jacobian`` of the ``shape`` function of size n (``n`` outputs of one
+    input, or ``n`` inputs to one output); checks that both give the same matrix."""
+    if lib != "ag":
+        raise SystemExit("the Jacobian workloads measure autograd_core's two modes")
+    from autograd_core import functional
+
+    f = _many_outputs(n) if shape == "outputs" else _many_inputs(n)
+    point = [0.5] if shape == "outputs" else [0.5 + 0.001 * k for k in range(n)]
+    mode = functional.jacfwd if how == "fwd" else functional.jacobian
+    other = functional.jacobian if how == "fwd" else functional.jacfwd
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        matrix = mode(f)(*point)
+        times.append(time.perf_counter() - t0)
+    check = other(f)(*point)
+    if any(
+        abs(a - b) > 1e-12 * max(1.0, abs(b)) for r, s in zip(matrix, check) for a, b in zip(r, s)
+    ):
+        raise SystemExit("jacfwd and jacobian disagree")
+    return {"times": times, "extra": {"shape": [len(matrix), len(matrix[0])]}}
+
+
+def jacfwd_outputs(lib: str, repeats: int, n: int) -> dict[str, Any]:
+    """``jacfwd`` of one input and ``n`` outputs (one forward pass)."""
+    return _jacobian_times(lib, repeats, n, "fwd", "outputs")
+
+
+def jacobian_outputs(lib: str, repeats: int, n: int) -> dict[str, Any]:
+    """``jacobian`` of one input and ``n`` outputs (``n`` backward passes)."""
+    return _jacobian_times(lib, repeats, n, "rev", "outputs")
+
+
+def jacfwd_inputs(lib: str, repeats: int, n: int) -> dict[str, Any]:
+    """``jacfwd`` of ``n`` inputs and one output (``n`` forward passes)."""
+    return _jacobian_times(lib, repeats, n, "fwd", "inputs")
+
+
+def jacobian_inputs(lib: str, repeats: int, n: int) -> dict[str, Any]:
+    """``jacobian`` of ``n`` inputs and one output (one backward pass)."""
+    return _jacobian_times(lib, repeats, n, "rev", "inputs")
+
+
+# -- watching training ---------------------------------------------------------------------------
+
+
+def moons_live(lib: str, repeats: int, n: int) -> dict[str, Any]:
+    """``fit(..., live=True)`` for 40 epochs of the moons demo, then the GIF written: outside
+    Jupyter every epoch's frame is drawn and recorded (in Jupyter the display is refreshed at
+    most four times a second besides)."""
+    if lib != "ag":
+        raise SystemExit("moons_live measures autograd_core's LiveTraining")
+    import tempfile
+    from pathlib import Path
+
+    from autograd_core import nn, training
+
+    X, y = moons(n)
+    times = []
+    for _ in range(repeats):
+        model = nn.MLP(2, [16, 16, 1], seed=0)
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            history = training.fit(model, X, y, epochs=40, lr=0.5, live=True, progress=False)
+            history.live.save(Path(tmp) / "training.gif")
+            times.append(time.perf_counter() - t0)
+    return {"times": times, "extra": {"frames": len(history.live.epochs)}}
+
+
 WORKLOADS: dict[str, Callable[[str, int, int], dict[str, Any]]] = {
     "moons_engine": moons_engine,
     "moons_library": moons_library,
@@ -509,6 +610,11 @@ WORKLOADS: dict[str, Callable[[str, int, int], dict[str, Any]]] = {
     "wide_sum": wide_sum,
     "save_model": save_model,
     "load_model": load_model,
+    "jacfwd_outputs": jacfwd_outputs,
+    "jacobian_outputs": jacobian_outputs,
+    "jacfwd_inputs": jacfwd_inputs,
+    "jacobian_inputs": jacobian_inputs,
+    "moons_live": moons_live,
 }
 
 
