@@ -754,11 +754,14 @@ def _scalar(y: Any, where: str, hint: str = "") -> Any:
         return y
     if _is_real(y) and not isinstance(y, bool):
         return float(y)
+    raise TypeError(f"{where} must be a scalar (a Value or a number), got {_shown(y)}{hint}")
+
+
+def _shown(y: Any) -> str:
+    """What a value that is not a scalar is, for an error message."""
     if isinstance(y, (list, tuple)):
-        shown = f"a {type(y).__name__} of {len(y)} items"
-    else:
-        shown = f"{type(y).__name__} {y!r}"
-    raise TypeError(f"{where} must be a scalar (a Value or a number), got {shown}{hint}")
+        return f"a {type(y).__name__} of {len(y)} items"
+    return f"{type(y).__name__} {y!r}"
 
 
 _ONE_OUTPUT = "; differentiate one output at a time, or use jacobian for several"
@@ -780,12 +783,8 @@ def _tangent(t: Any, i: int, where: str) -> Any:
         return t
     if _is_real(t) and not isinstance(t, bool):
         return float(t)
-    if isinstance(t, (list, tuple)):
-        shown = f"a {type(t).__name__} of {len(t)} items"
-    else:
-        shown = f"{type(t).__name__} {t!r}"
     raise TypeError(
-        f"{where}: tangent {i} must be a number (or a Value), one per primal, got {shown}"
+        f"{where}: tangent {i} must be a number (or a Value), one per primal, got {_shown(t)}"
     )
 
 

@@ -479,16 +479,7 @@ class _Canvas:
             interpolation="bilinear",
             aspect="auto",
         )
-        for k in sorted(set(labels)):
-            mine = np.array([label == k for label in labels])
-            ax.scatter(
-                points[mine, 0],
-                points[mine, 1],
-                s=10,
-                color=plot._POINT_COLOURS[k % len(plot._POINT_COLOURS)],
-                edgecolors="white",
-                linewidths=0.4,
-            )
+        plot._scatter_classes(ax, points, labels, size=10, edge=0.4)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title("decision regions", fontsize=9)

@@ -174,17 +174,7 @@ def plot_decision_boundary(
         cmap=regions,
         alpha=0.9,
     )
-    for k in sorted(set(labels)):
-        mine = np.array([label == k for label in labels])
-        ax.scatter(
-            points[mine, 0],
-            points[mine, 1],
-            s=22,
-            color=_POINT_COLOURS[k % len(_POINT_COLOURS)],
-            edgecolors="white",
-            linewidths=0.5,
-            label=f"class {k}",
-        )
+    _scatter_classes(ax, points, labels, size=22, edge=0.5)
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_xlabel("x0")
@@ -195,6 +185,24 @@ def plot_decision_boundary(
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig
+
+
+def _scatter_classes(ax: Any, points: Any, labels: Sequence[int], size: float, edge: float) -> None:
+    """The data points on ``ax``, one colour per class (each labelled ``class k``), with a white
+    edge of width ``edge`` so that they stand out on the decision regions."""
+    import numpy as np
+
+    for k in sorted(set(labels)):
+        mine = np.array([label == k for label in labels])
+        ax.scatter(
+            points[mine, 0],
+            points[mine, 1],
+            s=size,
+            color=_POINT_COLOURS[k % len(_POINT_COLOURS)],
+            edgecolors="white",
+            linewidths=edge,
+            label=f"class {k}",
+        )
 
 
 def __getattr__(name: str) -> Any:

@@ -30,12 +30,10 @@ derivative is then a graph that reverse mode, or forward mode again, can differe
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from autograd_core.engine import reference
-from autograd_core.engine.mode import allowing_non_finite, enable_grad, no_grad
 
 if TYPE_CHECKING:
     from autograd_core.engine.value import Value
@@ -79,7 +77,7 @@ def tangents(
     if order is None:
         order = reference.topological_order(*roots)
     result: dict[Value, Any] = dict(seeds)
-    with _building(create_graph):
+    with reference.building(create_graph):  # (floats, or Values with create_graph)
         for node in order:
             if node.op is None or node in seeds:
                 continue
@@ -123,16 +121,3 @@ def tangent_step(node: Value, known: Mapping[Value, Any], create_graph: bool = F
     if total is None:
         return 0.0 if moved else None
     return total
-
-
-@contextlib.contextmanager
-def _building(create_graph: bool) -> Iterator[None]:
-    """Where tangents are computed (as in ``reference.py``): with ``create_graph`` as Values
-    with a graph of their own, which may be infinite or NaN as floats may (see ieee.py); else
-    as plain floats, recording nothing."""
-    if not create_graph:
-        with no_grad():
-            yield
-        return
-    with enable_grad(), allowing_non_finite():
-        yield

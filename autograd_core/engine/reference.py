@@ -184,7 +184,7 @@ def gradients(
     grads: dict[Value, Any] = {}
     for root, seed in zip(roots, seeds):
         grads[root] = grads[root] + seed if root in grads else seed
-    with _building(create_graph):
+    with building(create_graph):
         for node in reversed(order):
             g = grads.get(node, 0.0)  # every node is reached, if only with 0 (hooks see it)
             if visit is not None:
@@ -215,7 +215,7 @@ def backward(
         12.0
     """
     grads = gradients([root], [gradient], create_graph, visit)
-    with _building(create_graph):
+    with building(create_graph):
         for node, g in grads.items():
             if node.op is not None:
                 node.grad = g
@@ -227,10 +227,10 @@ def backward(
 
 
 @contextlib.contextmanager
-def _building(create_graph: bool) -> Iterator[None]:
-    """Where gradients are computed: with ``create_graph`` as Values whose graph the next order
-    differentiates, and which may be infinite or NaN as floats may (see ieee.py); else as
-    plain floats, recording nothing."""
+def building(create_graph: bool) -> Iterator[None]:
+    """Where gradients (and forward mode's tangents) are computed: with ``create_graph`` as
+    Values whose graph the next order differentiates, and which may be infinite or NaN as
+    floats may (see ieee.py); else as plain floats, recording nothing."""
     if not create_graph:
         with no_grad():
             yield
