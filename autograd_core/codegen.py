@@ -38,7 +38,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from autograd_core.engine import reference
+from autograd_core.engine import layout, reference
 
 if TYPE_CHECKING:
     from autograd_core.engine.value import Value
@@ -62,10 +62,11 @@ def to_code(y: Value, name: str = "f", inputs: Sequence[Value] | None = None) ->
     twice has its gradient accumulated (``g_x += ...``). PyTorch's edge rules carry over: relu
     at x <= 0 and ``x ** 0`` pass nothing; every other edge multiplies, so 0·inf is NaN.
 
-    The inputs are the labelled leaves of the graph (named by their labels, made valid Python
-    names and unique), unless ``inputs`` lists them (an unlabelled one is named ``x0``,
-    ``x1``, ...); any other leaf is a constant, written as a number. Interior nodes are named
-    by their labels when they have one, else ``t1``, ``t2``, ...; gradients ``g_<name>``.
+    The inputs are the leaves you made (``Value(...)``, parameters), unless ``inputs`` lists
+    them: each is named by its label, made a valid Python name and unique, or ``x0``, ``x1``,
+    ... when it has none. A constant (a number an operation was given, the ``1`` of ``x + 1``)
+    is written as a number. Interior nodes are named by their labels when they have one, else
+    ``t1``, ``t2``, ...; gradients ``g_<name>``.
 
     The code is the program of this graph, traced at its values: choices made there (relu's
     side of 0, a selected edge) are fixed in it, as in JAX's tracing. The library never runs it.
@@ -74,8 +75,8 @@ def to_code(y: Value, name: str = "f", inputs: Sequence[Value] | None = None) ->
     Args:
         y: The output, a ``Value``.
         name: The name of the generated function, a Python identifier.
-        inputs: The leaves to take as arguments, in order; by default the labelled leaves, in
-            the order the graph uses them.
+        inputs: The leaves to take as arguments, in order; by default every leaf that is not a
+            constant, in the order the graph uses them.
 
     Returns:
         The source of a module: ``import math`` and the function.
@@ -124,9 +125,10 @@ def to_code(y: Value, name: str = "f", inputs: Sequence[Value] | None = None) ->
 def _arguments(
     order: list[Value], inputs: Sequence[Value] | None, value: type[Value]
 ) -> list[Value]:
-    """The leaves that are arguments: ``inputs``, or the labelled leaves in graph order."""
+    """The leaves that are arguments: ``inputs``, or the leaves that are not constants (and
+    any labelled one), in graph order."""
     if inputs is None:
-        return [n for n in order if n.op is None and n.label]
+        return [n for n in order if n.op is None and (n.label or not layout.is_constant(n))]
     if isinstance(inputs, value) or not isinstance(inputs, (list, tuple)):
         raise TypeError(f"to_code: inputs must be a list or tuple of leaves, got {inputs!r}")
     leaves = {n for n in order if n.op is None}
@@ -155,8 +157,13 @@ class _Writer:
         self.names: dict[Value, str] = {}
         self.started: set[Value] = set()  # the nodes whose gradient has a line already
         self.unnamed = 0
-        for i, leaf in enumerate(args):
-            self.names[leaf] = self._fresh(leaf.label or f"x{i}", f"x{i}")
+        unlabelled = 0
+        for leaf in args:
+            if leaf.label:
+                self.names[leaf] = self._fresh(leaf.label, f"x{unlabelled}")
+            else:
+                self.names[leaf] = self._fresh(f"x{unlabelled}", f"x{unlabelled}")
+                unlabelled += 1
         # the nodes that move with an input: the only ones backward needs a gradient for
         self.moves: set[Value] = set(args)
         for node in order:

@@ -44,7 +44,8 @@ BUILDERS: dict[str, tuple[int, Callable[..., Any]]] = {
     "abs": (1, lambda v, c, e: abs(v[0])),
     "pow": (2, lambda v, c, e: v[0] ** v[1]),
     "rpow_const": (1, lambda v, c, e: abs(c) ** v[0]),
-    "pow_value_exponent": (1, lambda v, c, e: v[0] ** ag.Value(e)),
+    # (the exponent a constant leaf: as_value makes one from a number, as an operation does)
+    "pow_value_exponent": (1, lambda v, c, e: v[0] ** ag.engine.as_value(e)),
     "pow_const": (1, lambda v, c, e: v[0] ** e),
     "exp": (1, _unary("exp")),
     "log": (1, _unary("log")),
@@ -215,8 +216,13 @@ def test_unlabelled_inputs_and_constants() -> None:
     assert "def f(x0, x1):" in source and "4.0" in source
     y.backward()
     assert run(source)(2.0, -1.0) == (y.data, {"x0": a.grad, "x1": b.grad})
-    # by default only labelled leaves are inputs: here none, so the code takes no argument
-    assert "def f():" in ag.to_code(y)
+    # by default the leaves the user made are the inputs, x0, x1, ... when unlabelled; the
+    # 4.0 an operation was given is a constant, written as a number
+    assert ag.to_code(y) == source
+    labelled = ag.Value(3.0, label="x0")
+    source = ag.to_code(labelled * a * 2.0)
+    assert "def f(x0, x0_2):" in source and "2.0 * g_" in source
+    assert run(source)(3.0, 2.0)[0] == 12.0
 
 
 def test_special_constants_are_literals() -> None:

@@ -13,7 +13,8 @@ kind of node       ``_a``       ``_b``      ``_da``      ``_db``
 =================  ===========  ==========  ===========  ====================================
 two parents        parent 0     parent 1    ∂/∂parent 0  ∂/∂parent 1
 one parent         the parent   SINGLE      ∂/∂parent    SINGLE
-leaf               ()           None        ()           () (EMPTY), or NO_GRAPH (no_grad)
+leaf               ()           None        ()           () (EMPTY), CONSTANT (a number an
+                                                         op was given), NO_GRAPH (no_grad)
 any other node     parents      None        partials     the parents (checked), UNCHECKED, or
                                                          the layer's Block
 =================  ===========  ==========  ===========  ====================================
@@ -43,11 +44,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EMPTY",
+    "CONSTANT",
     "NO_GRAPH",
     "UNCHECKED",
     "SINGLE",
     "node",
     "leaf",
+    "is_constant",
     "finite_partials",
     "is_finite",
     "lift",
@@ -71,6 +74,16 @@ class _NoGraph(tuple):  # type: ignore[type-arg]
 
 
 NO_GRAPH: tuple[()] = _NoGraph()
+
+
+class _Constant(tuple):  # type: ignore[type-arg]
+    """The ``_db`` of a constant leaf: a number an operation was given (the ``2.0`` of
+    ``x * 2.0``), as opposed to a leaf the user made (an input or a parameter)."""
+
+    __slots__ = ()
+
+
+CONSTANT: tuple[()] = _Constant()
 
 
 class _Unchecked(tuple):  # type: ignore[type-arg]
@@ -192,15 +205,31 @@ def is_finite(x: Any) -> bool:
 
 
 def leaf(cls: type[Value], x: float) -> Value:
-    """A new unlabelled leaf holding ``x`` (a constant operand, or a ``no_grad`` result)."""
+    """A new constant leaf holding ``x``: a number an operation was given, unlabelled."""
     n: Value = _new(_PLAIN.get(cls) or plain_class(cls))
     n.data = x
     n.grad = 0.0
     n.label = ""
     n.op = None
-    n._a = n._da = n._db = EMPTY
+    n._a = n._da = EMPTY
+    n._db = CONSTANT
     n._b = None
     return n
+
+
+def is_constant(node: Value) -> bool:
+    """Whether ``node`` is a constant leaf (made from a number an operation was given), not a
+    leaf the user made.
+
+    Example:
+        >>> import autograd_core as ag
+        >>> from autograd_core.engine.layout import is_constant
+        >>> x = ag.Value(3.0)
+        >>> y = x * 2.0
+        >>> is_constant(y.parents[1]), is_constant(x), is_constant(y)
+        (True, False, False)
+    """
+    return node.op is None and node._db is CONSTANT
 
 
 def lift(cls: type[Value], x: Any) -> Value | None:
@@ -211,7 +240,8 @@ def lift(cls: type[Value], x: Any) -> Value | None:
         n.grad = 0.0
         n.label = ""
         n.op = None
-        n._a = n._da = n._db = EMPTY
+        n._a = n._da = EMPTY
+        n._db = CONSTANT
         n._b = None
         return n
     if isinstance(x, cls):

@@ -249,6 +249,7 @@ class Value:
         """
         leaf = layout.leaf(type(self), self.data)
         leaf.label = self.label
+        leaf._db = EMPTY  # a leaf of the user's (an input), not a constant
         return leaf
 
     def draw(
