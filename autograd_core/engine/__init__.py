@@ -10,6 +10,8 @@ A reader's path through it, after ``ops.py`` (the table of operations):
    ``operators.py`` (``a * b``), ``walk.py`` (``backward()``), ``blocks.py`` (a layer on a
    batch), and ``general.py`` (``ag.grad`` at any order, hooks and anomaly mode from
    ``hooks.py``, run through the reference itself).
+4. ``forward.py`` -- forward mode: the same local derivatives, carried from the inputs to the
+   outputs (``functional.jvp``, ``jacfwd``).
 
 No node holds a closure or a reference to its consumers, so a graph has no reference cycles:
 when the last reference to the output goes away, reference counting frees the whole graph at
