@@ -68,8 +68,10 @@ def pause() -> None:
 
     The first pause to begin (none active in any thread) remembers whether the collector is
     on; every pause switches it off. Prefer :func:`paused_gc` or :func:`pausing_gc`, which
-    cannot forget the :func:`resume`; call this pair directly only where a context manager's
-    cost matters, always as ``pause()`` then ``try: ... finally: resume()``.
+    cannot forget the :func:`resume`, not even when Ctrl-C lands between the two; call this
+    pair directly only where a context manager's cost matters, always as ``pause()`` then
+    ``try: ... finally: resume()`` (a Ctrl-C just as ``pause`` returns then leaves the
+    collector off).
 
     Example:
         >>> import gc
@@ -157,11 +159,31 @@ def paused_gc() -> Iterator[None]:
         >>> gc.isenabled()
         True
     """
-    pause()
+    # Ctrl-C is delivered between bytecodes, at a function's entry and after a call into C:
+    # had it landed between a pause's count and the ``try`` that ends it (or at the entry of
+    # the function that ends it), the count would stay up and the collector off for good.
+    # So the count changes here in plain statements, inside the ``try``, and ``paused`` says
+    # whether it did; if ``__exit__`` is never reached (an interrupt in contextlib's own
+    # code), closing this generator when it is freed still runs the ``finally``.
+    global _active, _was_enabled
+    paused = False
     try:
+        with _lock:
+            if _active == 0:
+                _was_enabled = gc.isenabled()
+            _active += 1
+            paused = True
+            gc.disable()
         yield
     finally:
-        resume()
+        if paused:
+            with _lock:
+                _active -= 1
+                if _active == 0:  # as before the first pause (see resume)
+                    if _was_enabled:
+                        gc.enable()
+                    else:
+                        gc.disable()
 
 
 def pausing_gc(fn: F) -> F:
@@ -180,11 +202,8 @@ def pausing_gc(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        pause()
-        try:
+        with paused_gc():  # (safe from a Ctrl-C at any moment: see paused_gc)
             return fn(*args, **kwargs)
-        finally:
-            resume()
 
     return wrapper  # type: ignore[return-value]
 
