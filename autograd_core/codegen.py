@@ -283,11 +283,6 @@ def _args(w: _Writer, node: Value) -> list[str]:
     return [w.operand(p) for p in node.parents]
 
 
-def _fixed(x: float) -> str:
-    """A local derivative the rule picked as a number: as a literal, ±1 as ±1.0."""
-    return _literal(x)
-
-
 def _select_or(node: Value, locals_: list[str | None]) -> list[str | None]:
     """The locals, with None on the edges the op selects away at the traced values."""
     op = node.op
@@ -326,10 +321,10 @@ def _pow_locals(w: _Writer, node: Value) -> list[str | None]:
     x, e = (p.data for p in node.parents)
     partials = node.partials
     if e == 0.0 or (x == 0.0 and e < 1.0) or not math.isfinite(partials[0]):
-        base = _fixed(partials[0])  # 0 for x ** 0; IEEE's pole at 0 for y < 1
+        base = _literal(partials[0])  # 0 for x ** 0; IEEE's pole at 0 for y < 1
     else:
         base = f"{b} * {a} ** ({b} - 1.0)"
-    exponent = f"{w.names[node]} * math.log({a})" if x > 0.0 else _fixed(partials[1])
+    exponent = f"{w.names[node]} * math.log({a})" if x > 0.0 else _literal(partials[1])
     return _select_or(node, [base, exponent])
 
 
@@ -342,7 +337,7 @@ def _pow_const_locals(w: _Writer, node: Value) -> list[str | None]:
     (a,) = _args(w, node)
     (c,) = node.op.params  # type: ignore[union-attr]
     if c == 0.0 or (c < 1.0 and node.parents[0].data == 0.0) or not math.isfinite(node.partials[0]):
-        return _select_or(node, [_fixed(node.partials[0])])
+        return _select_or(node, [_literal(node.partials[0])])
     return [f"{_literal(c)} * {a} ** {_literal(c - 1.0)}"]
 
 
@@ -356,7 +351,7 @@ def _call(function: str) -> Form:
 
 def _sqrt_locals(w: _Writer, node: Value) -> list[str | None]:
     if node.data == 0.0:
-        return [_fixed(node.partials[0])]  # ±inf, as in PyTorch
+        return [_literal(node.partials[0])]  # ±inf, as in PyTorch
     return [f"0.5 / {w.names[node]}"]
 
 
@@ -374,7 +369,7 @@ def _sigmoid_forward(w: _Writer, node: Value) -> str:
 
 
 def _relu_locals(w: _Writer, node: Value) -> list[str | None]:
-    return _select_or(node, [_fixed(node.partials[0])])
+    return _select_or(node, [_literal(node.partials[0])])
 
 
 def _leaky_relu_forward(w: _Writer, node: Value) -> str:
@@ -447,7 +442,7 @@ def _cross_entropy_locals(w: _Writer, node: Value) -> list[str | None]:
 
 def _traced_locals(w: _Writer, node: Value) -> list[str | None]:
     """Local derivatives that are numbers (add's 1 and 1, abs's sign), as literals."""
-    locals_: list[str | None] = [_fixed(d) for d in node.partials]
+    locals_: list[str | None] = [_literal(d) for d in node.partials]
     return locals_
 
 

@@ -510,9 +510,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
         roots = [y for y in outputs if isinstance(y, Value)]
         moved = forward_mode.tangents(roots, seeds, create_graph=nested)
     values = [y.data if isinstance(y, Value) and not nested else y for y in outputs]
-    derivatives = [moved.get(y, 0.0) if isinstance(y, Value) else 0.0 for y in outputs]
-    if not nested:
-        derivatives = [ops.data(d) for d in derivatives]
+    derivatives = _moved_outputs(outputs, moved, nested)
     return (values, derivatives) if many else (values[0], derivatives[0])
 
 
@@ -556,12 +554,18 @@ def jacfwd(f: Callable[..., Any]) -> Callable[..., list[list[Any]]]:
             columns = []
             for leaf in leaves:  # one forward pass per input, every output at once
                 moved = forward_mode.tangents(roots, {leaf: 1.0}, nested, order)
-                column = [moved.get(y, 0.0) if isinstance(y, Value) else 0.0 for y in outputs]
-                columns.append(column if nested else [ops.data(d) for d in column])
+                columns.append(_moved_outputs(outputs, moved, nested))
         return [list(row) for row in zip(*columns)] if columns else [[] for _ in outputs]
 
     jac.__name__ = jac.__qualname__ = f"jacfwd({getattr(f, '__name__', 'f')})"
     return jac
+
+
+def _moved_outputs(outputs: list[Any], moved: dict[Value, Any], nested: bool) -> list[Any]:
+    """The tangent of each output (0 for one that does not move): floats, or Values when
+    ``nested``."""
+    found = [moved.get(y, 0.0) if isinstance(y, Value) else 0.0 for y in outputs]
+    return found if nested else [ops.data(d) for d in found]
 
 
 def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> list[Any]:

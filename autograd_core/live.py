@@ -311,7 +311,11 @@ class LiveTraining:
 
         display: Any = IPython.display.display
         started = time.monotonic()
-        now = _Frame(self._seen, network._numbers(self._structure, "data"))
+        recorded = self._frames[-1] if self._frames else None
+        if recorded is not None and recorded.epoch == self._seen:
+            now = recorded  # (recorded this epoch already: the same numbers)
+        else:
+            now = _Frame(self._seen, network._numbers(self._structure, "data"))
         bundle = {
             "image/png": base64.b64encode(_png(self._draw(now, whole_run=False))).decode(),
             "text/plain": self._caption(now),
