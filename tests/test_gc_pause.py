@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+import autograd_core as ag
 from autograd_core import _gc
 from autograd_core._gc import pause, paused_gc, pausing_gc, resume
 
@@ -277,8 +278,9 @@ def test_ctrl_c_at_any_moment_never_leaves_a_pause_counted() -> None:
     # Before: a KeyboardInterrupt landing just after pause() had counted (and before the try
     # that ends it) left the count up and the collector off for good; this test found it
     # after about 5,000 interrupts (1 to 3 leaks in 1.5-3 s). A thread sends SIGINT every
-    # few tenths of a millisecond while the main thread calls a @pausing_gc function and
-    # `with paused_gc()` in a loop; whatever the interrupt hits, no pause stays counted.
+    # few tenths of a millisecond while the main thread calls a @pausing_gc function,
+    # `with paused_gc()` and `backward()` in a loop; whatever the interrupt hits, no pause
+    # stays counted.
     armed = False
 
     def interrupt(signum: int, frame: Any) -> None:
@@ -289,10 +291,13 @@ def test_ctrl_c_at_any_moment_never_leaves_a_pause_counted() -> None:
     def work() -> int:
         return sum(range(20))
 
+    v = ag.Value(3.0)
+
     def both() -> None:
         work()
         with paused_gc():
             work()
+        (v * v + v).backward()  # the fast backward pauses the collector for its walk
 
     stop = threading.Event()
 

@@ -24,7 +24,7 @@ import operator
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from autograd_core._gc import pause, resume
+from autograd_core._gc import paused_gc
 from autograd_core.engine import layout
 from autograd_core.engine.blocks import (
     BLOCK,
@@ -64,22 +64,21 @@ def backward(root: Value, gradient: Any) -> None:
         root.grad += seed
         return
     order: list[Any] = []
-    pause()
-    try:
-        leaves: list[Value] = []
-        order, suspect = backward_order(root, leaves)  # (interior gradients reset to 0)
-        root.grad = seed
-        suspect = _chain_rule(order) or suspect
-        # One C-level sum over the gradients of the leaves the walk passed: infinite or NaN
-        # when one of them is (or when the sum overflows: then the check finds nothing).
-        total = sum(map(_grad_of, leaves), 0.0) + blocks_leaves_total(order)
-        if suspect or total - total:
-            check_leaves(order)
-    finally:
-        for node in order:
-            if node.__class__ is Block:
-                node.pending.clear()  # the block refers to its outputs only during the pass
-        resume()
+    with paused_gc():  # (safe from Ctrl-C at any moment, a second one in the finally too)
+        try:
+            leaves: list[Value] = []
+            order, suspect = backward_order(root, leaves)  # (interior gradients reset to 0)
+            root.grad = seed
+            suspect = _chain_rule(order) or suspect
+            # One C-level sum over the gradients of the leaves the walk passed: infinite or
+            # NaN when one of them is (or when the sum overflows: then the check finds nothing).
+            total = sum(map(_grad_of, leaves), 0.0) + blocks_leaves_total(order)
+            if suspect or total - total:
+                check_leaves(order)
+        finally:
+            for node in order:
+                if node.__class__ is Block:
+                    node.pending.clear()  # the block refers to its outputs only in the pass
 
 
 def _chain_rule(order: list[Any]) -> bool:
